@@ -1,0 +1,200 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { fold, type Decider, type DomainEvent } from '../domain/decider';
+import { DomainError, ErrorCode } from '../domain/errors';
+import { StreamNotFoundError, VersionConflictError } from '../eventStore/errors';
+import { canonicalJson, assertJson, type JsonValue } from '../eventStore/json';
+import type { EventMetadataInput, EventStore, LogPosition, NewEvent, RecordedEvent } from '../eventStore/port';
+
+/** Who is acting and why: copied into every event's metadata. */
+export interface CommandContext {
+  readonly accountId: string;
+  readonly actorId: string;
+  /** Ties together everything one request caused. */
+  readonly correlationId: string;
+  /** The event or request that caused this command, when there is one. */
+  readonly causationId?: string;
+}
+
+export interface IdempotencyKey {
+  /** Chosen by the client; unique per intended operation within the account. */
+  readonly key: string;
+  /** The client's input for the operation: the same key with a different input is refused. */
+  readonly input: unknown;
+}
+
+export interface HandleCommand<State, Command, Event extends DomainEvent> {
+  readonly stream: string;
+  readonly decider: Decider<State, Command, Event>;
+  /** Events read from the store are `unknown` until parsed; this checks and types them. */
+  readonly parseEvent: (recorded: RecordedEvent) => Event;
+  readonly command: Command;
+  readonly context: CommandContext;
+  /**
+   * The stream revision the client last saw (`expectedVersion`): the command is refused with
+   * `VERSION_CONFLICT` unless the stream is still there, and never retried.
+   */
+  readonly expectedRevision?: bigint | 'no_stream';
+  /**
+   * Without an expected revision, how many times to re-read and decide again when another writer got
+   * in between our read and our append. Only for commands whose decision is safe to re-make on newer
+   * state; 0 (the default) reports the conflict.
+   */
+  readonly retriesOnConflict?: number;
+  readonly idempotency?: IdempotencyKey;
+  /** Version of the events' data shape, for upcasting later. */
+  readonly schemaVersion?: number;
+}
+
+export interface HandledCommand<State, Event> {
+  /** State after the command (the current state for an idempotent replay). */
+  readonly state: State;
+  /** The events this command produced (for a replay, the ones the first run stored). */
+  readonly events: readonly Event[];
+  /** Stream revision after the command; `undefined` if the stream still has no events. */
+  readonly revision: bigint | undefined;
+  /** Where the events are in the log: wait for projections to pass it before reading models. */
+  readonly position: LogPosition | undefined;
+  readonly cursor: string | undefined;
+  /** True when an earlier run with the same idempotency key already did the work. */
+  readonly replayed: boolean;
+}
+
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 128;
+const MAX_RETRIES = 10;
+
+/**
+ * Runs commands against aggregates: load the stream → fold → decide → append at the revision that
+ * was read. The append's expected revision makes concurrent writers safe: the loser gets
+ * `VersionConflictError` (or, when the command allows, decides again on the newer state).
+ *
+ * Usage:
+ *   const handled = await commands.handle({ stream: `mci-${id}`, decider, parseEvent, command, context });
+ *   await projections.waitForPosition(handled.position);
+ */
+export class CommandHandler {
+  constructor(
+    private readonly store: EventStore,
+    private readonly clock: () => Date = () => new Date(),
+    private readonly newId: () => string = randomUUID,
+  ) {}
+
+  async handle<State, Command, Event extends DomainEvent>(
+    request: HandleCommand<State, Command, Event>,
+  ): Promise<HandledCommand<State, Event>> {
+    const retries = request.expectedRevision === undefined ? Math.min(request.retriesOnConflict ?? 0, MAX_RETRIES) : 0;
+    const requestHash = request.idempotency && fingerprint(request.idempotency);
+    for (let attempt = 0; ; attempt++) {
+      const loaded = await this.load(request);
+      if (request.idempotency && requestHash) {
+        const earlier = findEarlierRun(loaded.recorded, request.context.accountId, request.idempotency.key, requestHash);
+        if (earlier) return { ...loaded.result, events: earlier.map(request.parseEvent), ...lastOf(earlier), replayed: true };
+      }
+      const current = loaded.result.revision;
+      if (request.expectedRevision !== undefined && request.expectedRevision !== (current ?? 'no_stream')) {
+        throw new VersionConflictError(request.stream, request.expectedRevision, current ?? 'no_stream');
+      }
+      const events = request.decider.decide(request.command, loaded.result.state);
+      if (events.length === 0) return loaded.result;
+      try {
+        const appended = await this.store.append(
+          request.stream,
+          events.map((e) => this.toNewEvent(e, request, requestHash)),
+          {
+            expectedRevision: current ?? 'no_stream',
+          },
+        );
+        return {
+          state: fold(request.decider, events, loaded.result.state),
+          events,
+          revision: appended.nextExpectedRevision,
+          position: appended.position,
+          cursor: appended.cursor,
+          replayed: false,
+        };
+      } catch (error) {
+        if (!(error instanceof VersionConflictError)) throw error;
+        // With an idempotency key, the writer that got in first may be a concurrent run of this very
+        // request: one more look finds its events (and replays them) or reports the conflict.
+        if (attempt >= retries + (request.idempotency ? 1 : 0)) throw error;
+      }
+    }
+  }
+
+  private async load<State, Command, Event extends DomainEvent>(
+    request: HandleCommand<State, Command, Event>,
+  ): Promise<{ recorded: RecordedEvent[]; result: HandledCommand<State, Event> }> {
+    let recorded: RecordedEvent[];
+    try {
+      recorded = await this.store.readStream(request.stream);
+    } catch (error) {
+      if (!(error instanceof StreamNotFoundError)) throw error;
+      recorded = [];
+    }
+    const state = fold(request.decider, recorded.map(request.parseEvent));
+    const last = recorded[recorded.length - 1];
+    return {
+      recorded,
+      result: {
+        state,
+        events: [],
+        revision: last?.revision,
+        position: last?.position,
+        cursor: last?.cursor,
+        replayed: false,
+      },
+    };
+  }
+
+  private toNewEvent<Event extends DomainEvent>(
+    event: Event,
+    request: HandleCommand<unknown, unknown, Event>,
+    requestHash: string | undefined,
+  ): NewEvent {
+    const metadata: EventMetadataInput = {
+      accountId: request.context.accountId,
+      actorId: request.context.actorId,
+      correlationId: request.context.correlationId,
+      causationId: request.context.causationId ?? request.context.correlationId,
+      occurredAt: this.clock().toISOString(),
+      schemaVersion: request.schemaVersion ?? 1,
+      ...(request.idempotency && requestHash ? { idempotencyKey: request.idempotency.key, requestHash } : {}),
+    };
+    return { id: this.newId(), type: event.type, data: event.data as JsonValue, metadata };
+  }
+}
+
+function fingerprint(idempotency: IdempotencyKey): string {
+  const { key } = idempotency;
+  if (typeof key !== 'string' || key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH || /[\u0000-\u001f\u007f]/u.test(key)) {
+    throw new DomainError(
+      ErrorCode.BAD_USER_INPUT,
+      `idempotency key: expected 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} printable characters, got ${typeof key === 'string' ? `${key.length} characters` : typeof key}`,
+    );
+  }
+  return createHash('sha256')
+    .update(canonicalJson(assertJson(idempotency.input ?? null, 'input')))
+    .digest('hex');
+}
+
+/** The events an earlier run with this key stored, or `undefined`; the same key with another input is refused. */
+function findEarlierRun(
+  recorded: readonly RecordedEvent[],
+  accountId: string,
+  key: string,
+  requestHash: string,
+): RecordedEvent[] | undefined {
+  const earlier = recorded.filter((e) => e.metadata['idempotencyKey'] === key && e.metadata.accountId === accountId);
+  if (earlier.length === 0) return undefined;
+  if (earlier[0]?.metadata['requestHash'] !== requestHash) {
+    throw new DomainError(
+      ErrorCode.BAD_USER_INPUT,
+      `idempotency key '${key}' was already used for a different request: use a new key for a new operation`,
+    );
+  }
+  return earlier;
+}
+
+function lastOf(events: readonly RecordedEvent[]): { revision: bigint; position: LogPosition; cursor: string } {
+  const last = events[events.length - 1] as RecordedEvent;
+  return { revision: last.revision, position: last.position, cursor: last.cursor };
+}
