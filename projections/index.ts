@@ -1,0 +1,7 @@
+import type { Projection } from './projection';
+import { streamCatalog } from './streamCatalog';
+
+/** Every projection the service runs, in the order they are applied within a batch. */
+export const allProjections: readonly Projection[] = [streamCatalog];
+
+export type { Projection, ReadModelWriter, SqlValue } from './projection';

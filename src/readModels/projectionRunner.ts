@@ -1,0 +1,465 @@
+import type { Logger } from 'pino';
+import type { Projection, ReadModelWriter, SqlValue } from '../../projections/projection';
+import { comparePositions } from '../eventStore/cursor';
+import type { EventStore, LogPosition, RecordedEvent } from '../eventStore/port';
+import { StatementCache, type SqliteDatabase } from '../sqlite/database';
+
+export type ProjectionState = 'live' | 'catching_up' | 'failed';
+
+export interface ProjectionStatus {
+  readonly name: string;
+  readonly version: number;
+  readonly state: ProjectionState;
+  /** Cursor of the last event applied (or skipped); `undefined` before the first. */
+  readonly checkpoint: string | undefined;
+  /** Why the projection stopped, and at which event; it is retried with backoff. */
+  readonly error?: { readonly message: string; readonly eventId?: string; readonly stream?: string; readonly retryInMs: number };
+}
+
+export interface RunnerStatus {
+  /** Every projection is live and the shared subscription has read to the end of the log. */
+  readonly caughtUp: boolean;
+  readonly projections: readonly ProjectionStatus[];
+}
+
+export interface ProjectionRunnerOptions {
+  readonly store: EventStore;
+  readonly db: SqliteDatabase;
+  readonly projections: readonly Projection[];
+  readonly logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
+  /** Most events applied in one transaction. */
+  readonly batchSize?: number;
+  /** Wait before retrying a failed projection (doubles per consecutive failure up to `max`). */
+  readonly retryBackoffMs?: { readonly initial: number; readonly max: number };
+  readonly clock?: () => Date;
+}
+
+/** A projection stopped on an event and the caller waited for a position past it. */
+export class ProjectionFailedError extends Error {
+  constructor(
+    readonly projection: string,
+    reason: string,
+  ) {
+    super(`read model '${projection}' is not up to date: ${reason}`);
+    this.name = 'ProjectionFailedError';
+  }
+}
+
+export class ProjectionWaitTimeoutError extends Error {
+  constructor(ms: number, lagging: readonly string[]) {
+    super(`read models did not reach the requested position within ${ms} ms (still behind: ${lagging.join(', ')})`);
+    this.name = 'ProjectionWaitTimeoutError';
+  }
+}
+
+class ApplyError extends Error {
+  constructor(
+    readonly event: RecordedEvent,
+    cause: unknown,
+  ) {
+    super(
+      `applying ${event.type} (${event.id}) of '${event.stream}' at revision ${event.revision}: ${(cause as Error)?.message ?? String(cause)}`,
+      {
+        cause,
+      },
+    );
+  }
+}
+
+interface Lane {
+  readonly projection: Projection;
+  readonly handles: ReadonlySet<string> | 'all';
+  checkpoint: LogPosition | undefined;
+  state: ProjectionState;
+  error: ProjectionStatus['error'];
+  consecutiveFailures: number;
+  retryTimer: NodeJS.Timeout | undefined;
+}
+
+interface Waiter {
+  readonly position: LogPosition;
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+const BEFORE_EVERYTHING = undefined;
+
+function isAtOrPast(checkpoint: LogPosition | undefined, position: LogPosition | undefined): boolean {
+  if (position === BEFORE_EVERYTHING) return true;
+  if (checkpoint === BEFORE_EVERYTHING) return false;
+  return comparePositions(checkpoint, position) >= 0;
+}
+
+/**
+ * Keeps the read models in step with the log.
+ *
+ * One shared subscription feeds every projection that is live, in batches: each batch is one SQLite
+ * transaction in which each projection applies the events past its checkpoint and moves the
+ * checkpoint, inside its own savepoint. A projection that throws is rolled back to its savepoint,
+ * marked failed and retried later with backoff, while the others go on. A projection that is behind
+ * (new, rebuilt after a version bump, or recovering) catches up on its own by reading the log in
+ * pages, then joins the shared subscription once its checkpoint has reached the shared position.
+ *
+ * Usage:
+ *   const runner = new ProjectionRunner({ store, db, projections: allProjections });
+ *   await runner.start();
+ *   await runner.waitForPosition(appended.position);   // read-your-writes
+ */
+export class ProjectionRunner {
+  private readonly store: EventStore;
+  private readonly db: SqliteDatabase;
+  private readonly logger: ProjectionRunnerOptions['logger'];
+  private readonly batchSize: number;
+  private readonly backoff: { readonly initial: number; readonly max: number };
+  private readonly clock: () => Date;
+  private readonly statements: StatementCache;
+  private readonly writer: ReadModelWriter;
+  private readonly lanes: Lane[];
+  private readonly waiters = new Set<Waiter>();
+  private sharedPosition: LogPosition | undefined;
+  private sharedCaughtUp = false;
+  /** The end of the log when the runner started: reaching it is what "caught up" means for readiness. */
+  private headAtStart: LogPosition | undefined;
+  private sharedLoop: Promise<void> | undefined;
+  private stopSubscription: (() => Promise<void>) | undefined;
+  private running = false;
+  private readonly catchUps = new Set<Promise<void>>();
+
+  constructor(options: ProjectionRunnerOptions) {
+    this.store = options.store;
+    this.db = options.db;
+    this.logger = options.logger;
+    this.batchSize = options.batchSize ?? 500;
+    this.backoff = options.retryBackoffMs ?? { initial: 1_000, max: 60_000 };
+    this.clock = options.clock ?? (() => new Date());
+    this.statements = new StatementCache(this.db);
+    const names = new Set<string>();
+    this.lanes = options.projections.map((projection) => {
+      if (names.has(projection.name)) throw new Error(`two projections are named '${projection.name}'`);
+      names.add(projection.name);
+      return {
+        projection,
+        handles: projection.handles === 'all' ? 'all' : new Set(projection.handles),
+        checkpoint: undefined,
+        state: 'catching_up',
+        error: undefined,
+        consecutiveFailures: 0,
+        retryTimer: undefined,
+      };
+    });
+    this.writer = {
+      run: (sql, ...params) => {
+        this.statements.get(sql).run(...params);
+      },
+      get: <Row>(sql: string, ...params: SqlValue[]) => this.statements.get(sql).get(...params) as Row | undefined,
+      all: <Row>(sql: string, ...params: SqlValue[]) => this.statements.get(sql).all(...params) as Row[],
+    };
+  }
+
+  /** Prepares every projection's tables (rebuilding those whose version changed) and starts applying. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.prepareTables();
+    this.headAtStart = await this.store.headPosition();
+    this.running = true;
+    // The shared subscription starts at the furthest checkpoint; projections behind it catch up alone.
+    let furthest: LogPosition | undefined;
+    for (const lane of this.lanes) if (!isAtOrPast(furthest, lane.checkpoint)) furthest = lane.checkpoint;
+    this.sharedPosition = furthest;
+    this.noteSharedProgress();
+    for (const lane of this.lanes) {
+      if (isAtOrPast(lane.checkpoint, furthest)) lane.state = 'live';
+      else this.startCatchUp(lane);
+    }
+    this.sharedLoop = this.runShared();
+  }
+
+  private prepareTables(): void {
+    const now = this.clock().getTime();
+    const read = this.db
+      .prepare(`SELECT version, commit_position, prepare_position FROM projection_checkpoints WHERE name = ?`)
+      .safeIntegers(true);
+    for (const lane of this.lanes) {
+      const { projection } = lane;
+      const row = read.get(projection.name) as
+        { version: bigint; commit_position: bigint | null; prepare_position: bigint | null } | undefined;
+      this.db.transaction(() => {
+        if (!row || Number(row.version) !== projection.version) {
+          if (row) {
+            this.logger?.info(
+              { projection: projection.name, from: Number(row.version), to: projection.version },
+              'rebuilding read model: its version changed',
+            );
+          }
+          for (const table of projection.tables) this.db.exec(`DROP TABLE IF EXISTS "${table.replace(/"/g, '""')}"`);
+          for (const ddl of projection.schema) this.db.exec(ddl);
+          this.db
+            .prepare(
+              `INSERT INTO projection_checkpoints (name, version, commit_position, prepare_position, updated_at) VALUES (?, ?, NULL, NULL, ?)
+               ON CONFLICT (name) DO UPDATE SET version = excluded.version, commit_position = NULL, prepare_position = NULL, updated_at = excluded.updated_at`,
+            )
+            .run(projection.name, projection.version, now);
+          lane.checkpoint = undefined;
+        } else {
+          for (const ddl of projection.schema) this.db.exec(ddl);
+          lane.checkpoint =
+            row.commit_position === null || row.prepare_position === null
+              ? undefined
+              : { commit: row.commit_position, prepare: row.prepare_position };
+        }
+      })();
+    }
+  }
+
+  /** The shared subscription: resubscribes from the last applied position after any failure. */
+  private async runShared(): Promise<void> {
+    let wait = this.backoff.initial;
+    while (this.running) {
+      try {
+        await this.followLog();
+        wait = this.backoff.initial;
+      } catch (error) {
+        if (!this.running) return;
+        this.logger?.error({ err: error, retryInMs: wait }, 'projection subscription failed; resubscribing');
+        await new Promise((resolve) => setTimeout(resolve, wait).unref());
+        wait = Math.min(wait * 2, this.backoff.max);
+      }
+    }
+  }
+
+  private async followLog(): Promise<void> {
+    const subscription = this.store.subscribe(this.sharedPosition ? { after: this.store.cursorOf(this.sharedPosition) } : {});
+    this.stopSubscription = () => subscription.close();
+    const iterator = subscription.events[Symbol.asyncIterator]();
+    try {
+      let pending = iterator.next();
+      while (this.running) {
+        const first = await pending;
+        if (first.done) return;
+        const batch = [first.value];
+        // Take whatever is already available, without waiting for more: batches grow under load and
+        // stay one event long when the log is quiet.
+        for (;;) {
+          pending = iterator.next();
+          if (batch.length >= this.batchSize) break;
+          const next = await Promise.race([pending, nextMacrotask()]);
+          if (next === NOTHING_YET || next.done) break;
+          batch.push(next.value);
+        }
+        this.applyShared(batch);
+      }
+    } finally {
+      this.stopSubscription = undefined;
+      await subscription.close();
+    }
+  }
+
+  private noteSharedProgress(): void {
+    if (this.sharedCaughtUp || !isAtOrPast(this.sharedPosition, this.headAtStart)) return;
+    this.sharedCaughtUp = true;
+    this.logger?.info({ position: this.sharedPosition && this.store.cursorOf(this.sharedPosition) }, 'read models caught up with the log');
+  }
+
+  /** One transaction for the batch; one savepoint per live projection. */
+  private applyShared(batch: readonly RecordedEvent[]): void {
+    const live = this.lanes.filter((lane) => lane.state === 'live');
+    const moved = new Map<Lane, LogPosition | undefined>();
+    const failed = new Map<Lane, ApplyError>();
+    this.db.transaction(() => {
+      for (const lane of live) {
+        try {
+          moved.set(lane, this.applyToLane(lane, batch, (batch[batch.length - 1] as RecordedEvent).position));
+        } catch (error) {
+          if (!(error instanceof ApplyError)) throw error;
+          failed.set(lane, error);
+        }
+      }
+    })();
+    // Only now that the transaction committed do the in-memory checkpoints move.
+    for (const [lane, checkpoint] of moved) {
+      lane.checkpoint = checkpoint;
+      lane.consecutiveFailures = 0;
+    }
+    this.sharedPosition = (batch[batch.length - 1] as RecordedEvent).position;
+    this.noteSharedProgress();
+    for (const [lane, error] of failed) this.fail(lane, error);
+    this.settleWaiters();
+  }
+
+  /**
+   * Applies to one projection, in a savepoint, the events past its checkpoint, and records the
+   * checkpoint `scannedTo` (the batch may end with events nobody handles). Throws `ApplyError` after
+   * rolling the savepoint back.
+   */
+  private applyToLane(lane: Lane, events: readonly RecordedEvent[], scannedTo: LogPosition): LogPosition | undefined {
+    if (isAtOrPast(lane.checkpoint, scannedTo)) return lane.checkpoint;
+    const savepoint = this.db.transaction(() => {
+      for (const event of events) {
+        if (isAtOrPast(lane.checkpoint, event.position)) continue;
+        if (lane.handles !== 'all' && !lane.handles.has(event.type)) continue;
+        try {
+          lane.projection.apply(event, this.writer);
+        } catch (error) {
+          throw new ApplyError(event, error);
+        }
+      }
+      this.statements
+        .get(`UPDATE projection_checkpoints SET commit_position = ?, prepare_position = ?, updated_at = ? WHERE name = ?`)
+        .run(scannedTo.commit, scannedTo.prepare, this.clock().getTime(), lane.projection.name);
+    });
+    savepoint();
+    return scannedTo;
+  }
+
+  private startCatchUp(lane: Lane): void {
+    lane.state = 'catching_up';
+    const run = this.catchUp(lane).catch((error: unknown) => {
+      if (error instanceof ApplyError) this.fail(lane, error);
+      else if (this.running) this.fail(lane, error);
+    });
+    this.catchUps.add(run);
+    void run.finally(() => this.catchUps.delete(run));
+  }
+
+  /** Reads the log in pages for one projection until it reaches the shared position, then joins. */
+  private async catchUp(lane: Lane): Promise<void> {
+    while (this.running && lane.state === 'catching_up') {
+      if (isAtOrPast(lane.checkpoint, this.sharedPosition)) {
+        lane.state = 'live';
+        lane.error = undefined;
+        this.logger?.info({ projection: lane.projection.name }, 'read model caught up and joined the live subscription');
+        this.settleWaiters();
+        return;
+      }
+      const page = await this.store.readAll({
+        ...(lane.checkpoint ? { after: this.store.cursorOf(lane.checkpoint) } : {}),
+        maxCount: this.batchSize,
+      });
+      if (!this.running || lane.state !== 'catching_up') return;
+      const scannedTo = page.cursor === undefined ? undefined : this.store.parseCursor(page.cursor);
+      if (scannedTo !== undefined && !isAtOrPast(lane.checkpoint, scannedTo)) {
+        let checkpoint: LogPosition | undefined;
+        this.db.transaction(() => {
+          checkpoint = this.applyToLane(lane, page.events, scannedTo);
+        })();
+        lane.checkpoint = checkpoint;
+        lane.consecutiveFailures = 0;
+        this.settleWaiters();
+      } else if (page.isEnd && !isAtOrPast(lane.checkpoint, this.sharedPosition)) {
+        // The shared position is past the end we see: can only happen while the log is empty for us.
+        lane.checkpoint = this.sharedPosition;
+      }
+    }
+  }
+
+  private fail(lane: Lane, error: unknown): void {
+    lane.consecutiveFailures += 1;
+    const retryInMs = Math.min(this.backoff.initial * 2 ** (lane.consecutiveFailures - 1), this.backoff.max);
+    const event = error instanceof ApplyError ? error.event : undefined;
+    lane.state = 'failed';
+    lane.error = {
+      message: (error as Error)?.message ?? String(error),
+      ...(event ? { eventId: event.id, stream: event.stream } : {}),
+      retryInMs,
+    };
+    this.logger?.error({ projection: lane.projection.name, err: error, retryInMs }, 'read model failed; will retry');
+    if (lane.retryTimer) clearTimeout(lane.retryTimer);
+    lane.retryTimer = setTimeout(() => {
+      lane.retryTimer = undefined;
+      if (this.running && lane.state === 'failed') this.startCatchUp(lane);
+    }, retryInMs);
+    lane.retryTimer.unref();
+    this.settleWaiters();
+  }
+
+  /**
+   * Resolves once every read model has applied the log up to `position` (read-your-writes after an
+   * append). Rejects with `ProjectionFailedError` when a read model that is behind it has failed, and
+   * with `ProjectionWaitTimeoutError` after `timeoutMs`.
+   */
+  waitForPosition(position: LogPosition | undefined, timeoutMs = 10_000): Promise<void> {
+    if (position === undefined) return Promise.resolve();
+    const verdict = this.verdict(position);
+    if (verdict === 'reached') return Promise.resolve();
+    if (verdict instanceof Error) return Promise.reject(verdict);
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = {
+        position,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.waiters.delete(waiter);
+          const lagging = this.lanes.filter((l) => !isAtOrPast(l.checkpoint, position)).map((l) => l.projection.name);
+          reject(new ProjectionWaitTimeoutError(timeoutMs, lagging));
+        }, timeoutMs),
+      };
+      this.waiters.add(waiter);
+    });
+  }
+
+  private verdict(position: LogPosition): 'reached' | 'pending' | ProjectionFailedError {
+    let reached = true;
+    for (const lane of this.lanes) {
+      if (isAtOrPast(lane.checkpoint, position)) continue;
+      if (lane.state === 'failed') return new ProjectionFailedError(lane.projection.name, lane.error?.message ?? 'failed');
+      reached = false;
+    }
+    return reached ? 'reached' : 'pending';
+  }
+
+  private settleWaiters(): void {
+    for (const waiter of this.waiters) {
+      const verdict = this.verdict(waiter.position);
+      if (verdict === 'pending') continue;
+      this.waiters.delete(waiter);
+      clearTimeout(waiter.timer);
+      if (verdict === 'reached') waiter.resolve();
+      else waiter.reject(verdict);
+    }
+  }
+
+  status(): RunnerStatus {
+    const projections = this.lanes.map((lane): ProjectionStatus => ({
+      name: lane.projection.name,
+      version: lane.projection.version,
+      state: lane.state,
+      checkpoint: lane.checkpoint && this.store.cursorOf(lane.checkpoint),
+      ...(lane.error && lane.state === 'failed' ? { error: lane.error } : {}),
+    }));
+    return { caughtUp: this.sharedCaughtUp && projections.every((p) => p.state === 'live'), projections };
+  }
+
+  /** The oldest checkpoint among the read models (what "the read models are at" means for a reader). */
+  position(): LogPosition | undefined {
+    let oldest: LogPosition | undefined;
+    let first = true;
+    for (const lane of this.lanes) {
+      if (first || !isAtOrPast(lane.checkpoint, oldest)) oldest = lane.checkpoint;
+      first = false;
+    }
+    return oldest;
+  }
+
+  /** Stops applying; waits for the batch in progress. Does not close the store or the database. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    for (const lane of this.lanes) if (lane.retryTimer) clearTimeout(lane.retryTimer);
+    await this.stopSubscription?.();
+    await this.sharedLoop;
+    await Promise.allSettled([...this.catchUps]);
+    for (const waiter of this.waiters) {
+      clearTimeout(waiter.timer);
+      waiter.reject(new ProjectionFailedError('all', 'the service is shutting down'));
+    }
+    this.waiters.clear();
+  }
+}
+
+const NOTHING_YET = Symbol('nothing yet');
+
+/** Resolves after pending I/O callbacks have run: "is another event already there?". */
+function nextMacrotask(): Promise<typeof NOTHING_YET> {
+  return new Promise((resolve) => setImmediate(() => resolve(NOTHING_YET)));
+}
