@@ -89,7 +89,9 @@ describe.each([sqliteFileSetup(), esdbTestServerSetup()])('command handler on $n
 
   it('re-decides on the newer state, so a rule checked against it still holds under contention', async () => {
     await run({ type: 'Open', limit: 3 });
-    const outcomes = await Promise.allSettled(Array.from({ length: 6 }, () => run({ type: 'Increment', by: 1 }, { retriesOnConflict: 10 })));
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 6 }, () => run({ type: 'Increment', by: 1 }, { retriesOnConflict: 10 })),
+    );
     expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(3);
     for (const failed of outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected')) {
       expect(failed.reason).toMatchObject({ code: 'BAD_USER_INPUT', message: 'limit 3 reached' });
@@ -153,8 +155,12 @@ describe.each([sqliteFileSetup(), esdbTestServerSetup()])('command handler on $n
     });
 
     it('refuses an empty or oversized key', async () => {
-      await expect(run({ type: 'Open', limit: 1 }, { idempotency: { key: '', input: {} } })).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
-      await expect(run({ type: 'Open', limit: 1 }, { idempotency: { key: 'k'.repeat(129), input: {} } })).rejects.toThrow(/1 to 128 printable/);
+      await expect(run({ type: 'Open', limit: 1 }, { idempotency: { key: '', input: {} } })).rejects.toMatchObject({
+        code: 'BAD_USER_INPUT',
+      });
+      await expect(run({ type: 'Open', limit: 1 }, { idempotency: { key: 'k'.repeat(129), input: {} } })).rejects.toThrow(
+        /1 to 128 printable/,
+      );
       await expect(store.readStream(stream)).rejects.toBeInstanceOf(StreamNotFoundError);
     });
   });

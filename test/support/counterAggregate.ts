@@ -71,5 +71,7 @@ export function parseCounterEvent(recorded: RecordedEvent): CounterEvent {
     case 'CounterClosed':
       return { type: 'CounterClosed', data: {} };
   }
-  throw new Error(`event ${recorded.id} of '${recorded.stream}': expected a counter event, got ${recorded.type} ${JSON.stringify(recorded.data)}`);
+  throw new Error(
+    `event ${recorded.id} of '${recorded.stream}': expected a counter event, got ${recorded.type} ${JSON.stringify(recorded.data)}`,
+  );
 }

@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { expressMiddleware } from '@as-integrations/express5';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { GraphQLSchema } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import type { GraphQLContext } from '../graphql/context';
+import { formatError, isUnexpected } from '../graphql/errors';
+import { buildApiSchema } from '../graphql/schema';
+import type { Services } from '../services';
+import { readiness } from './health';
+
+export interface RunningHttpServer {
+  /** e.g. http://127.0.0.1:4000 */
+  readonly url: string;
+  readonly port: number;
+  /** Stops taking requests, lets in-flight ones finish, closes WebSockets. Does not close services. */
+  stop(): Promise<void>;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/u;
+
+/**
+ * Serves GraphQL over HTTP (`POST /graphql`) and WebSocket (graphql-ws at `/graphql`) on one port,
+ * plus `/healthz` and `/readyz`.
+ */
+export async function startHttpServer(services: Services, schema?: GraphQLSchema): Promise<RunningHttpServer> {
+  const { config, logger } = services;
+  const apiSchema = schema ?? (await buildApiSchema());
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer: Server = createServer(app);
+
+  const webSockets = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: config.maxBodyBytes });
+  const socketCleanup = useServer<Record<string, unknown>>(
+    {
+      schema: apiSchema,
+      context: (): GraphQLContext => {
+        const requestId = randomUUID();
+        return { requestId, logger: logger.child({ requestId }), services };
+      },
+    },
+    webSockets,
+  );
+
+  const apollo = new ApolloServer<GraphQLContext>({
+    schema: apiSchema,
+    formatError,
+    includeStacktraceInErrorResponses: false,
+    // main.ts owns shutdown: it stops HTTP first, then the projections and the store, in that order.
+    stopOnTerminationSignals: false,
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      {
+        async serverWillStart() {
+          return {
+            async drainServer() {
+              await socketCleanup.dispose();
+            },
+          };
+        },
+      },
+      {
+        async requestDidStart() {
+          return {
+            async didEncounterErrors({ contextValue, errors }) {
+              for (const error of errors) {
+                if (isUnexpected(error))
+                  contextValue.logger.error({ err: error.originalError ?? error }, 'unexpected error (masked for the client)');
+              }
+            },
+          };
+        },
+      },
+    ],
+  });
+  await apollo.start();
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const report = await readiness(services);
+    res.status(report.ready ? 200 : 503).json(report);
+  });
+  app.use(
+    '/graphql',
+    express.json({ limit: config.maxBodyBytes }),
+    expressMiddleware(apollo, {
+      context: async ({ req, res }): Promise<GraphQLContext> => {
+        const header = req.headers['x-request-id'];
+        const requestId = typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
+        res.setHeader('x-request-id', requestId);
+        return { requestId, logger: logger.child({ requestId }), services };
+      },
+    }),
+  );
+  app.use((req, res) => {
+    res.status(404).json({ error: `no route for ${req.method} ${req.path}: GraphQL is at /graphql` });
+  });
+  // Body-parser and other middleware errors: a clear status and message, never a stack trace.
+  app.use((error: Error & { status?: number; type?: string }, _req: Request, res: Response, _next: NextFunction) => {
+    const status = typeof error.status === 'number' && error.status >= 400 && error.status < 500 ? error.status : 500;
+    if (status === 500) logger.error({ err: error }, 'unexpected HTTP error');
+    const message =
+      error.type === 'entity.too.large'
+        ? `request body too large: at most ${config.maxBodyBytes} bytes`
+        : error.type === 'entity.parse.failed'
+          ? 'request body is not valid JSON'
+          : status === 500
+            ? 'internal error'
+            : error.message;
+    res.status(status).json({ errors: [{ message, extensions: { code: status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST' } }] });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.port, config.host, () => {
+      httpServer.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = httpServer.address() as AddressInfo;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  let stopping: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    stop() {
+      stopping ??= apollo.stop();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,86 @@
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { allProjections } from '../projections';
+import type { Projection } from '../projections/projection';
+import { CommandHandler } from './application/commandHandler';
+import type { Config } from './config';
+import { openEventStoreDbEventStore } from './eventStore/eventstoredb/eventStoreDbEventStore';
+import type { EventStore } from './eventStore/port';
+import { openSqliteEventStore } from './eventStore/sqlite/sqliteEventStore';
+import type { Logger } from './logger';
+import { ProjectionRunner } from './readModels/projectionRunner';
+import { openReadModelDatabase } from './readModels/readModelDatabase';
+import type { SqliteDatabase } from './sqlite/database';
+
+/** The service's long-lived parts, opened once at start and shared by every request. */
+export interface Services {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly store: EventStore;
+  readonly readModels: SqliteDatabase;
+  readonly projections: ProjectionRunner;
+  readonly commands: CommandHandler;
+  /** Stops the projections, then closes the store and the read-model database. */
+  close(): Promise<void>;
+}
+
+export class StartupError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StartupError';
+  }
+}
+
+function prepareDataDir(dataDir: string): void {
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    accessSync(dataDir, constants.R_OK | constants.W_OK);
+  } catch (error) {
+    throw new StartupError(`DATA_DIR ${dataDir} is not a writable directory: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+function openStore(config: Config, logger: Logger): EventStore {
+  if (config.eventStore === 'eventstoredb') {
+    return openEventStoreDbEventStore({
+      url: config.eventStoreUrl as string,
+      onSubscriptionDropped: (error, retryInMs) =>
+        logger.warn({ err: error, retryInMs }, 'EventStoreDB subscription dropped; resubscribing from its last position'),
+    });
+  }
+  return openSqliteEventStore({ path: join(config.dataDir, 'events.sqlite'), synchronous: config.sqliteSynchronous });
+}
+
+/** Opens the store and the read models and starts the projections. */
+export async function openServices(config: Config, logger: Logger, projections: readonly Projection[] = allProjections): Promise<Services> {
+  prepareDataDir(config.dataDir);
+  const store = openStore(config, logger);
+  let readModels: SqliteDatabase;
+  try {
+    readModels = openReadModelDatabase(join(config.dataDir, 'read-models.sqlite'));
+  } catch (error) {
+    await store.close();
+    throw new StartupError(`can't open the read models in ${config.dataDir}: ${(error as Error).message}`, { cause: error });
+  }
+  const runner = new ProjectionRunner({ store, db: readModels, projections, logger });
+  try {
+    await runner.start();
+  } catch (error) {
+    await store.close();
+    readModels.close();
+    throw new StartupError(`can't start the projections: ${(error as Error).message}`, { cause: error });
+  }
+  return {
+    config,
+    logger,
+    store,
+    readModels,
+    projections: runner,
+    commands: new CommandHandler(store),
+    async close() {
+      await runner.stop();
+      await store.close();
+      readModels.close();
+    },
+  };
+}

@@ -1,0 +1,4 @@
+import packageJson from '../package.json';
+
+/** The running build's version, from package.json. */
+export const SERVICE_VERSION: string = packageJson.version;
