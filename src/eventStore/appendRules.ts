@@ -28,6 +28,8 @@ export interface PreparedEvent {
   readonly metadata: EventMetadataInput;
   /** `JSON.stringify(data)`, computed once; adapters store it as is. */
   readonly dataJson: string;
+  /** The caller chose the id. A generated id can't be stored yet, so such a batch can't be a retry. */
+  readonly idFromCaller: boolean;
 }
 
 export function validateStreamName(stream: unknown): string {
@@ -112,7 +114,7 @@ export function prepareAppend(
       throw new InvalidRequestError(`event ${index}: expected at most ${MAX_EVENT_BYTES} bytes of data and metadata, got ${bytes}`);
     }
     totalBytes += bytes;
-    return { id, type, data, metadata, dataJson };
+    return { id, type, data, metadata, dataJson, idFromCaller: event.id !== undefined };
   });
   if (totalBytes > MAX_APPEND_BYTES) {
     throw new InvalidRequestError(`events: expected at most ${MAX_APPEND_BYTES} bytes in one append, got ${totalBytes}`);
@@ -148,6 +150,11 @@ export function retryStartRevision(expected: ExpectedRevision): bigint | undefin
   if (expected === 'no_stream') return 0n;
   if (typeof expected === 'bigint') return expected + 1n;
   return undefined;
+}
+
+/** Whether looking for an earlier run of this batch can find anything (its first id came from the caller). */
+export function couldBeRetry(events: readonly PreparedEvent[]): boolean {
+  return events[0]?.idFromCaller === true;
 }
 
 export type ReplayVerdict = 'replay' | 'not_written' | 'partial';

@@ -18,6 +18,7 @@ import {
 import {
   assertExpectedRevision,
   compareWithStored,
+  couldBeRetry,
   normalizeMaxCount,
   normalizeReadStream,
   prepareAppend,
@@ -151,7 +152,7 @@ export class EventStoreDbEventStore implements EventStore {
     expected: ExpectedRevision,
     current: bigint | undefined,
   ): Promise<AppendResult | undefined> {
-    if (current === undefined) return undefined;
+    if (current === undefined || !couldBeRetry(events)) return undefined;
     let start = retryStartRevision(expected);
     if (start === undefined) {
       // `any`/`stream_exists`: look for the batch's first id among the stream's newest events.

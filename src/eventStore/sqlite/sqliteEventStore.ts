@@ -1,6 +1,7 @@
 import {
   assertExpectedRevision,
   compareWithStored,
+  couldBeRetry,
   normalizeMaxCount,
   normalizeReadStream,
   prepareAppend,
@@ -169,7 +170,7 @@ export class SqliteEventStore implements EventStore {
     expected: AppendOptions['expectedRevision'],
     current: bigint | undefined,
   ): AppendResult | undefined {
-    if (current === undefined) return undefined;
+    if (current === undefined || !couldBeRetry(events)) return undefined;
     let start = retryStartRevision(expected);
     if (start === undefined) {
       const found = this.statement(`SELECT revision FROM events WHERE stream = ? AND revision > ? AND id = ? LIMIT 1`).get(
