@@ -27,6 +27,7 @@ describe('the service over real HTTP and WebSocket (embedded SQLite)', () => {
       ready: true,
       eventStore: { kind: 'sqlite', reachable: true },
       projections: { caughtUp: true, projections: [{ name: 'streamCatalog', state: 'live' }] },
+      upToDate: { streamCatalog: true },
     });
   });
 
