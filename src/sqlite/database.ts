@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 export type SqliteDatabase = Database.Database;
 export type SqliteStatement = Database.Statement;
 export type Synchronous = 'FULL' | 'NORMAL';
+export type Transaction<F extends (...args: never[]) => unknown> = Database.Transaction<F>;
 
 export interface OpenDatabaseOptions {
   /** `FULL`: a commit survives power loss. `NORMAL`: it survives a crash of the process. */

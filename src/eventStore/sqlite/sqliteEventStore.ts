@@ -19,6 +19,7 @@ import {
   type AppendResult,
   type EventStore,
   type EventSubscription,
+  type ExpectedRevision,
   type LogPosition,
   type NewEvent,
   type ReadAllOptions,
@@ -29,7 +30,7 @@ import {
   type SubscribeOptions,
 } from '../port';
 import { CommitSignal, deferred } from '../signal';
-import { openDatabase, StatementCache, type SqliteDatabase, type Synchronous } from '../../sqlite/database';
+import { openDatabase, StatementCache, type SqliteDatabase, type Synchronous, type Transaction } from '../../sqlite/database';
 import { EVENT_STORE_MIGRATIONS } from './migrations';
 
 export interface SqliteEventStoreOptions {
@@ -57,6 +58,12 @@ interface EventRow {
   prev_hash: string | null;
   hash: string;
   recorded_at: number;
+}
+
+interface ScanPage {
+  readonly rows: EventRow[];
+  readonly scannedTo: bigint;
+  readonly isEnd: boolean;
 }
 
 /** One subscription's place in the log. */
@@ -90,6 +97,8 @@ export class SqliteEventStore implements EventStore {
   private readonly signal = new CommitSignal();
   private readonly subscriptions = new Set<{ close(): Promise<void> }>();
   private readonly statements: StatementCache;
+  private readonly appendTransaction: Transaction<(stream: string, events: PreparedEvent[], expected: ExpectedRevision) => AppendResult>;
+  private readonly scanTransaction: (after: bigint, filter: NormalizedFilter, maxCount: number) => ScanPage;
   private readonly externalWritePollMs: number;
   private pollTimer: NodeJS.Timeout | undefined;
   private lastDataVersion = 0;
@@ -110,6 +119,14 @@ export class SqliteEventStore implements EventStore {
     // Revisions and positions are 64-bit: read them as bigint, never as a lossy double.
     this.db.defaultSafeIntegers(true);
     this.statements = new StatementCache(this.db);
+    // Made once: creating a better-sqlite3 transaction function per call costs more than the call.
+    this.appendTransaction = this.db.transaction((stream: string, events: PreparedEvent[], expected: ExpectedRevision) =>
+      this.appendInTransaction(stream, events, expected),
+    );
+    // A read transaction, so a page and the head it reports come from one snapshot.
+    this.scanTransaction = this.db.transaction((after: bigint, filter: NormalizedFilter, maxCount: number) =>
+      this.scan(after, filter, maxCount),
+    );
   }
 
   async append(stream: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult> {
@@ -117,7 +134,7 @@ export class SqliteEventStore implements EventStore {
     const request = prepareAppend(stream, events, options?.expectedRevision);
     let result: AppendResult;
     try {
-      result = this.db.transaction(() => this.appendInTransaction(request.stream, request.events, request.expectedRevision)).immediate();
+      result = this.appendTransaction.immediate(request.stream, request.events, request.expectedRevision);
     } catch (error) {
       throw translateSqliteError(error, `appending to '${request.stream}'`);
     }
@@ -245,7 +262,7 @@ export class SqliteEventStore implements EventStore {
     const maxCount = Math.min(normalizeMaxCount(options?.maxCount), MAX_READ_COUNT);
     const filter = normalizeFilter(options?.filter);
     try {
-      const page = this.db.transaction(() => this.scan(after, filter, maxCount))();
+      const page = this.scanTransaction(after, filter, maxCount);
       return {
         events: page.rows.map((row) => this.toRecorded(row)),
         cursor: page.scannedTo > 0n ? this.cursorOf({ commit: page.scannedTo, prepare: page.scannedTo }) : options?.after,
@@ -260,7 +277,7 @@ export class SqliteEventStore implements EventStore {
    * Reads matching rows after `after`. Filters are applied in SQL; `scannedTo` says how far the log was
    * looked at, so a filtered reader does not scan the same non-matching rows again.
    */
-  private scan(after: bigint, filter: NormalizedFilter, maxCount: number): { rows: EventRow[]; scannedTo: bigint; isEnd: boolean } {
+  private scan(after: bigint, filter: NormalizedFilter, maxCount: number): ScanPage {
     const conditions = ['position > ?'];
     const params: unknown[] = [after];
     if (filter.eventTypes !== undefined) {
@@ -313,7 +330,7 @@ export class SqliteEventStore implements EventStore {
   private async *deliver(reader: LiveReader): AsyncGenerator<RecordedEvent> {
     try {
       while (!reader.closed && !this.closed) {
-        const page = this.db.transaction(() => this.scan(reader.position, reader.filter, PAGE_SIZE))();
+        const page = this.scanTransaction(reader.position, reader.filter, PAGE_SIZE);
         reader.position = page.scannedTo;
         if (page.isEnd) reader.caughtUp.resolve();
         for (const row of page.rows) {
@@ -401,7 +418,9 @@ export class SqliteEventStore implements EventStore {
 /** Better-sqlite3 failures become port errors with a message that says what to do. */
 export function translateSqliteError(error: unknown, doing: string): unknown {
   if (error instanceof EventStoreError) return error;
-  if (!(error instanceof Error)) return error;
+  // Duck-typed rather than `instanceof Error`: the driver's error class may come from another realm
+  // (it is bound once per process to the first copy of the module that loaded it).
+  if (typeof error !== 'object' || error === null) return error;
   const code = (error as { code?: unknown }).code;
   if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return error;
   if (code === 'SQLITE_FULL') return new EventStoreUnavailableError(`${doing}: the disk is full`, { cause: error });
@@ -412,5 +431,5 @@ export function translateSqliteError(error: unknown, doing: string): unknown {
     return new EventStoreUnavailableError(`${doing}: the database is locked by another process`, { cause: error });
   }
   if (code.startsWith('SQLITE_CANTOPEN')) return new EventStoreUnavailableError(`${doing}: the file can't be opened`, { cause: error });
-  return new EventStoreUnavailableError(`${doing}: ${error.message} (${code})`, { cause: error });
+  return new EventStoreUnavailableError(`${doing}: ${String((error as { message?: unknown }).message)} (${code})`, { cause: error });
 }
