@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { describeRevision, InvalidRequestError, VersionConflictError } from './errors';
+import { InvalidRequestError, VersionConflictError } from './errors';
 import { assertJson, NotJsonError, type JsonValue } from './json';
 import type { EventMetadataInput, ExpectedRevision, NewEvent, ReadStreamOptions } from './port';
 import { MAX_READ_COUNT } from './port';
@@ -28,6 +28,8 @@ export interface PreparedEvent {
   readonly metadata: EventMetadataInput;
   /** `JSON.stringify(data)`, computed once; adapters store it as is. */
   readonly dataJson: string;
+  /** `JSON.stringify(metadata)` (the caller's metadata, before the store adds the chain), computed once. */
+  readonly metadataJson: string;
   /** The caller chose the id. A generated id can't be stored yet, so such a batch can't be a retry. */
   readonly idFromCaller: boolean;
 }
@@ -109,12 +111,13 @@ export function prepareAppend(
       throw new InvalidRequestError(`event ${index} metadata: 'hash' and 'prevHash' are set by the store`);
     }
     const dataJson = JSON.stringify(data);
-    const bytes = Buffer.byteLength(dataJson) + Buffer.byteLength(JSON.stringify(metadata));
+    const metadataJson = JSON.stringify(metadata);
+    const bytes = Buffer.byteLength(dataJson) + Buffer.byteLength(metadataJson);
     if (bytes > MAX_EVENT_BYTES) {
       throw new InvalidRequestError(`event ${index}: expected at most ${MAX_EVENT_BYTES} bytes of data and metadata, got ${bytes}`);
     }
     totalBytes += bytes;
-    return { id, type, data, metadata, dataJson, idFromCaller: event.id !== undefined };
+    return { id, type, data, metadata, dataJson, metadataJson, idFromCaller: event.id !== undefined };
   });
   if (totalBytes > MAX_APPEND_BYTES) {
     throw new InvalidRequestError(`events: expected at most ${MAX_APPEND_BYTES} bytes in one append, got ${totalBytes}`);
@@ -168,10 +171,6 @@ export function compareWithStored(batchIds: readonly string[], storedIds: readon
   if (storedIds.length === 0 || storedIds[0] !== batchIds[0]) return 'not_written';
   if (storedIds.length === batchIds.length && storedIds.every((id, i) => id === batchIds[i])) return 'replay';
   return 'partial';
-}
-
-export function describeExpected(expected: ExpectedRevision): string {
-  return describeRevision(expected);
 }
 
 export interface NormalizedReadStream {

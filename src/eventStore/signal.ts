@@ -19,10 +19,6 @@ export class CommitSignal {
     this.waiters = [];
     for (const wake of waiting) wake();
   }
-
-  get waiting(): number {
-    return this.waiters.length;
-  }
 }
 
 /** A promise with its resolver, for "resolve once, later" signals such as caught-up. */

@@ -430,17 +430,6 @@ export class ProjectionRunner {
     return { caughtUp: this.sharedCaughtUp && projections.every((p) => p.state === 'live'), projections };
   }
 
-  /** The oldest checkpoint among the read models (what "the read models are at" means for a reader). */
-  position(): LogPosition | undefined {
-    let oldest: LogPosition | undefined;
-    let first = true;
-    for (const lane of this.lanes) {
-      if (first || !isAtOrPast(lane.checkpoint, oldest)) oldest = lane.checkpoint;
-      first = false;
-    }
-    return oldest;
-  }
-
   /** Stops applying; waits for the batch in progress. Does not close the store or the database. */
   async stop(): Promise<void> {
     if (!this.running) return;

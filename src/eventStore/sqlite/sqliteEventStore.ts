@@ -159,16 +159,16 @@ export class SqliteEventStore implements EventStore {
     const sealed = sealEvents(stream, last && { revision: last.revision, hash: last.hash }, events);
     let position = 0n;
     for (const event of sealed) {
-      const { prevHash, hash, ...metadata } = event.metadata;
+      // The chain has its own columns; the metadata column keeps the caller's metadata as prepared.
       const info = insert.run(
         stream,
         event.revision,
         event.id,
         event.type,
         event.dataJson,
-        JSON.stringify(metadata),
-        prevHash,
-        hash,
+        event.metadataJson,
+        event.metadata.prevHash,
+        event.metadata.hash,
         recordedAt,
       );
       position = BigInt(info.lastInsertRowid);
