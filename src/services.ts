@@ -9,6 +9,7 @@ import type { EventStore } from './eventStore/port';
 import { openSqliteEventStore } from './eventStore/sqlite/sqliteEventStore';
 import type { Logger } from './logger';
 import { ProjectionRunner } from './readModels/projectionRunner';
+import { createReadModelQueries, type ReadModelQueries } from './readModels/queries';
 import { openReadModelDatabase } from './readModels/readModelDatabase';
 import type { SqliteDatabase } from './sqlite/database';
 
@@ -20,6 +21,8 @@ export interface Services {
   readonly readModels: SqliteDatabase;
   readonly projections: ProjectionRunner;
   readonly commands: CommandHandler;
+  /** Reads of the read models, for queries and authentication. */
+  readonly queries: ReadModelQueries;
   /** Stops the projections, then closes the store and the read-model database. */
   close(): Promise<void>;
 }
@@ -77,6 +80,7 @@ export async function openServices(config: Config, logger: Logger, projections: 
     readModels,
     projections: runner,
     commands: new CommandHandler(store),
+    queries: createReadModelQueries(readModels),
     async close() {
       await runner.stop();
       await store.close();

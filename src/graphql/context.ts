@@ -1,3 +1,5 @@
+import type { CommandContext } from '../application/commandHandler';
+import type { Viewer } from '../domain/accounts/roles';
 import type { Logger } from '../logger';
 import type { Services } from '../services';
 
@@ -6,4 +8,27 @@ export interface GraphQLContext {
   readonly requestId: string;
   readonly logger: Logger;
   readonly services: Services;
+  /** Who is calling: every GraphQL request is authenticated before it reaches a resolver. */
+  readonly viewer: Viewer;
+  /** Per-request caches keyed by the service that owns them (DataLoaders): never shared across requests. */
+  readonly loaders: Map<string, unknown>;
+}
+
+/** Who acts, for the metadata of the events a mutation appends. */
+export function commandContext(context: GraphQLContext): CommandContext {
+  return { accountId: context.viewer.accountId, actorId: context.viewer.userId, correlationId: context.requestId };
+}
+
+/**
+ * The request's instance of a per-request helper (typically a DataLoader), created on first use.
+ *
+ * Usage: const images = perRequest(context, 'images', () => new DataLoader(batchImages));
+ */
+export function perRequest<T>(context: GraphQLContext, key: string, create: () => T): T {
+  let value = context.loaders.get(key) as T | undefined;
+  if (value === undefined) {
+    value = create();
+    context.loaders.set(key, value);
+  }
+  return value;
 }

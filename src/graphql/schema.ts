@@ -1,14 +1,25 @@
 import 'reflect-metadata';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
-import { buildSchema } from 'type-graphql';
+import { DateTimeResolver } from 'graphql-scalars';
+import { buildSchema, type NonEmptyArray } from 'type-graphql';
+import { AccountResolver } from './accounts/accounts.resolver';
+import { authChecker } from './auth';
+import { CatalogResolver } from './catalog/catalog.resolver';
+import { MultiCloudImageResolver } from './multiCloudImages/multiCloudImages.resolver';
 import { ServerInfoResolver } from './serverInfo.resolver';
 
-/** Every resolver of the API; the schema is built from these. */
-export const resolvers = [ServerInfoResolver] as const;
+/** Every resolver of the API; the schema is built from these. Add a resolver class here to expose it. */
+export const resolvers: NonEmptyArray<Function> = [ServerInfoResolver, AccountResolver, CatalogResolver, MultiCloudImageResolver];
 
 /** Builds the executable schema from the type-graphql classes. */
 export function buildApiSchema(): Promise<GraphQLSchema> {
-  return buildSchema({ resolvers, validate: false });
+  return buildSchema({
+    resolvers,
+    authChecker,
+    authMode: 'error',
+    scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
+    validate: false,
+  });
 }
 
 /** The SDL committed as schema/schema.graphql, sorted so it diffs cleanly. */
