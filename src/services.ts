@@ -2,6 +2,8 @@ import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { allProjections } from '../projections';
 import type { Projection } from '../projections/projection';
+import { AccountService } from './application/accounts';
+import { bootstrap } from './application/bootstrap';
 import { CommandHandler } from './application/commandHandler';
 import type { Config } from './config';
 import { openEventStoreDbEventStore } from './eventStore/eventstoredb/eventStoreDbEventStore';
@@ -23,6 +25,7 @@ export interface Services {
   readonly commands: CommandHandler;
   /** Reads of the read models, for queries and authentication. */
   readonly queries: ReadModelQueries;
+  readonly accounts: AccountService;
   /** Stops the projections, then closes the store and the read-model database. */
   close(): Promise<void>;
 }
@@ -73,18 +76,35 @@ export async function openServices(config: Config, logger: Logger, projections: 
     readModels.close();
     throw new StartupError(`can't start the projections: ${(error as Error).message}`, { cause: error });
   }
-  return {
+  const commands = new CommandHandler(store);
+  const queries = createReadModelQueries(readModels);
+  const services: Services = {
     config,
     logger,
     store,
     readModels,
     projections: runner,
-    commands: new CommandHandler(store),
-    queries: createReadModelQueries(readModels),
+    commands,
+    queries,
+    accounts: new AccountService(commands, runner, queries.accounts),
     async close() {
       await runner.stop();
       await store.close();
       readModels.close();
     },
   };
+  try {
+    await bootstrap({
+      store,
+      commands,
+      accounts: services.accounts,
+      dataDir: config.dataDir,
+      bootstrapToken: config.bootstrapToken,
+      logger,
+    });
+  } catch (error) {
+    await services.close();
+    throw new StartupError(`can't bootstrap the store: ${(error as Error).message}`, { cause: error });
+  }
+  return services;
 }

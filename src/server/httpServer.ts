@@ -5,14 +5,22 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { GraphQLSchema } from 'graphql';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import type { Viewer } from '../domain/accounts/roles';
+import { ErrorCode } from '../domain/errors';
 import type { GraphQLContext } from '../graphql/context';
 import { formatError, isUnexpected } from '../graphql/errors';
 import { buildApiSchema } from '../graphql/schema';
 import type { Services } from '../services';
 import { readiness } from './health';
+
+function unauthenticated(): GraphQLError {
+  return new GraphQLError('authentication required: send a valid API token as "Authorization: Bearer <token>"', {
+    extensions: { code: ErrorCode.UNAUTHENTICATED },
+  });
+}
 
 export interface RunningHttpServer {
   /** e.g. http://127.0.0.1:4000 */
@@ -39,9 +47,15 @@ export async function startHttpServer(services: Services, schema?: GraphQLSchema
   const socketCleanup = useServer<Record<string, unknown>>(
     {
       schema: apiSchema,
-      context: (): GraphQLContext => {
+      // The token is checked when the socket opens and again for every operation, so an operation
+      // started after the token was revoked is refused.
+      onConnect: (ctx) => services.accounts.authenticate(ctx.connectionParams?.['authorization']) !== undefined,
+      onSubscribe: (ctx) => (services.accounts.authenticate(ctx.connectionParams?.['authorization']) ? undefined : [unauthenticated()]),
+      context: (ctx): GraphQLContext => {
+        const viewer = services.accounts.authenticate(ctx.connectionParams?.['authorization']);
+        if (!viewer) throw unauthenticated();
         const requestId = randomUUID();
-        return { requestId, logger: logger.child({ requestId }), services };
+        return { requestId, logger: logger.child({ requestId }), services, viewer, loaders: new Map() };
       },
     },
     webSockets,
@@ -89,13 +103,30 @@ export async function startHttpServer(services: Services, schema?: GraphQLSchema
   });
   app.use(
     '/graphql',
+    (req: Request, res: Response, next: NextFunction) => {
+      const header = req.headers['x-request-id'];
+      const requestId = typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
+      res.setHeader('x-request-id', requestId);
+      res.locals['requestId'] = requestId;
+      // Every GraphQL request is authenticated before it is even parsed. Unknown and revoked tokens
+      // get the very same answer, so a response never tells whether a token once existed.
+      const viewer = services.accounts.authenticate(req.headers.authorization);
+      if (!viewer) {
+        const error = unauthenticated();
+        res
+          .status(401)
+          .setHeader('www-authenticate', 'Bearer realm="multicloud-images"')
+          .json({ errors: [{ message: error.message, extensions: { code: ErrorCode.UNAUTHENTICATED } }] });
+        return;
+      }
+      res.locals['viewer'] = viewer;
+      next();
+    },
     express.json({ limit: config.maxBodyBytes }),
     expressMiddleware(apollo, {
-      context: async ({ req, res }): Promise<GraphQLContext> => {
-        const header = req.headers['x-request-id'];
-        const requestId = typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
-        res.setHeader('x-request-id', requestId);
-        return { requestId, logger: logger.child({ requestId }), services };
+      context: async ({ res }): Promise<GraphQLContext> => {
+        const requestId = res.locals['requestId'] as string;
+        return { requestId, logger: logger.child({ requestId }), services, viewer: res.locals['viewer'] as Viewer, loaders: new Map() };
       },
     }),
   );

@@ -5,7 +5,7 @@ import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEsdbTestServer } from '../support/esdbTestServer';
-import { graphql, startTestService, type TestService } from '../support/service';
+import { ADMIN, graphql, startTestService, TEST_ADMIN_TOKEN, type TestService } from '../support/service';
 import { eventually } from '../support/async';
 
 const SERVER_INFO = '{ serverInfo { version eventStore position } }';
@@ -26,7 +26,7 @@ describe('the service over real HTTP and WebSocket (embedded SQLite)', () => {
     expect(await ready.json()).toMatchObject({
       ready: true,
       eventStore: { kind: 'sqlite', reachable: true },
-      projections: { caughtUp: true, projections: [{ name: 'streamCatalog', state: 'live' }] },
+      projections: { caughtUp: true, projections: expect.arrayContaining([expect.objectContaining({ name: 'accounts', state: 'live' })]) },
       upToDate: { streamCatalog: true },
     });
   });
@@ -35,13 +35,15 @@ describe('the service over real HTTP and WebSocket (embedded SQLite)', () => {
     const before = await graphql<{ serverInfo: { version: string; eventStore: string; position: string | null } }>(
       service.url,
       SERVER_INFO,
+      undefined,
+      ADMIN,
     );
     expect(before.status).toBe(200);
     expect(before.body.data?.serverInfo).toMatchObject({ version: expect.stringMatching(/^\d+\.\d+\.\d+/), eventStore: 'sqlite' });
     expect(before.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
 
     const appended = await service.services.store.append('probe-1', [{ type: 'Probed', data: {} }], { expectedRevision: 'any' });
-    const after = await graphql<{ serverInfo: { position: string | null } }>(service.url, SERVER_INFO);
+    const after = await graphql<{ serverInfo: { position: string | null } }>(service.url, SERVER_INFO, undefined, ADMIN);
     expect(after.body.data?.serverInfo.position).toBe(appended.cursor);
     await service.services.projections.waitForPosition(appended.position);
     expect(service.services.readModels.prepare(`SELECT event_count FROM rm_streams WHERE stream = 'probe-1'`).get()).toEqual({
@@ -50,7 +52,12 @@ describe('the service over real HTTP and WebSocket (embedded SQLite)', () => {
   });
 
   it('serves the same operation over graphql-ws on the same port', async () => {
-    const client = createClient({ url: service.url.replace('http', 'ws') + '/graphql', webSocketImpl: WebSocket, retryAttempts: 0 });
+    const client = createClient({
+      url: service.url.replace('http', 'ws') + '/graphql',
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      connectionParams: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+    });
     try {
       const result = await new Promise<unknown>((resolve, reject) => {
         let value: unknown;
@@ -63,16 +70,16 @@ describe('the service over real HTTP and WebSocket (embedded SQLite)', () => {
   });
 
   it('keeps a caller’s safe request id and replaces an unsafe one', async () => {
-    const kept = await graphql(service.url, SERVER_INFO, undefined, { 'x-request-id': 'trace-abc.123' });
+    const kept = await graphql(service.url, SERVER_INFO, undefined, { ...ADMIN, 'x-request-id': 'trace-abc.123' });
     expect(kept.headers.get('x-request-id')).toBe('trace-abc.123');
-    const replaced = await graphql(service.url, SERVER_INFO, undefined, { 'x-request-id': 'bad id\twith spaces' });
+    const replaced = await graphql(service.url, SERVER_INFO, undefined, { ...ADMIN, 'x-request-id': 'bad id\twith spaces' });
     expect(replaced.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('answers malformed requests with a clear 4xx and code, never a crash', async () => {
     const notJson = await fetch(`${service.url}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...ADMIN },
       body: '{nope',
     });
     expect(notJson.status).toBe(400);
@@ -80,7 +87,7 @@ describe('the service over real HTTP and WebSocket (embedded SQLite)', () => {
 
     const huge = await fetch(`${service.url}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...ADMIN },
       body: JSON.stringify({ query: SERVER_INFO, variables: { pad: 'x'.repeat(1024 * 1024 + 10) } }),
     });
     expect(huge.status).toBe(413);
@@ -88,7 +95,7 @@ describe('the service over real HTTP and WebSocket (embedded SQLite)', () => {
       'request body too large: at most 1048576 bytes',
     );
 
-    const invalid = await graphql(service.url, '{ serverInfo { nope } }');
+    const invalid = await graphql(service.url, '{ serverInfo { nope } }', undefined, ADMIN);
     expect(invalid.status).toBe(400);
     expect(invalid.body.errors?.[0]).toMatchObject({
       message: 'Cannot query field "nope" on type "ServerInfo".',
@@ -96,7 +103,7 @@ describe('the service over real HTTP and WebSocket (embedded SQLite)', () => {
     });
     expect(JSON.stringify(invalid.body)).not.toMatch(/stacktrace/);
 
-    const unparsable = await graphql(service.url, '{ serverInfo { ');
+    const unparsable = await graphql(service.url, '{ serverInfo { ', undefined, ADMIN);
     expect(unparsable.body.errors?.[0]?.extensions?.['code']).toBe('GRAPHQL_PARSE_FAILED');
 
     const elsewhere = await fetch(`${service.url}/nowhere`);
@@ -110,7 +117,7 @@ describe('the service on the EventStoreDB adapter', () => {
     const esdb = await startEsdbTestServer({ maxAppendSize: 9 * 1024 * 1024 });
     const service = await startTestService({ EVENT_STORE: 'eventstoredb', EVENTSTORE_URL: esdb.url });
     try {
-      const info = await graphql<{ serverInfo: { eventStore: string } }>(service.url, SERVER_INFO);
+      const info = await graphql<{ serverInfo: { eventStore: string } }>(service.url, SERVER_INFO, undefined, ADMIN);
       expect(info.body.data?.serverInfo.eventStore).toBe('eventstoredb');
       const appended = await service.services.store.append('probe-2', [{ type: 'Probed', data: {} }], { expectedRevision: 'no_stream' });
       await service.services.projections.waitForPosition(appended.position);
@@ -120,7 +127,7 @@ describe('the service on the EventStoreDB adapter', () => {
       const down = await fetch(`${service.url}/readyz`);
       expect(down.status).toBe(503);
       expect(await down.json()).toMatchObject({ ready: false, eventStore: { kind: 'eventstoredb', reachable: false } });
-      const failing = await graphql(service.url, SERVER_INFO);
+      const failing = await graphql(service.url, SERVER_INFO, undefined, ADMIN);
       expect(failing.body.errors?.[0]).toEqual({
         message: 'the event store is unavailable; try again shortly',
         locations: [{ line: 1, column: 3 }],

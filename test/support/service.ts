@@ -7,6 +7,11 @@ import { createLogger } from '../../src/logger';
 import { startHttpServer, type RunningHttpServer } from '../../src/server/httpServer';
 import { openServices, type Services } from '../../src/services';
 
+/** The bootstrap admin's token in test services (all roles and the system operator right, account `Default`). */
+export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+/** Headers that authenticate as the bootstrap admin. */
+export const ADMIN: Readonly<Record<string, string>> = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
+
 export interface TestService {
   readonly url: string;
   readonly services: Services;
@@ -23,7 +28,14 @@ export interface TestService {
  */
 export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
   const dataDir = env['DATA_DIR'] ?? mkdtempSync(join(tmpdir(), 'mci-service-'));
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env, DATA_DIR: dataDir });
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+    BOOTSTRAP_TOKEN: TEST_ADMIN_TOKEN,
+    ...env,
+    DATA_DIR: dataDir,
+  });
   const logs: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
