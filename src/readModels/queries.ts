@@ -2,14 +2,23 @@ import type { SqliteDatabase } from '../sqlite/database';
 import { AccountQueries } from './accountsQueries';
 import { CatalogQueries } from './catalogQueries';
 import { MultiCloudImageQueries } from './multiCloudImagesQueries';
+import { QueryRecorder } from './queryRecorder';
 
 /** Every read of the read models the API makes, one class per projection family. */
 export interface ReadModelQueries {
   readonly accounts: AccountQueries;
   readonly catalog: CatalogQueries;
   readonly multiCloudImages: MultiCloudImageQueries;
+  /** Every query method calls `recorder.record('<method>')` first. */
+  readonly recorder: QueryRecorder;
 }
 
 export function createReadModelQueries(db: SqliteDatabase): ReadModelQueries {
-  return { accounts: new AccountQueries(db), catalog: new CatalogQueries(db), multiCloudImages: new MultiCloudImageQueries(db) };
+  const recorder = new QueryRecorder();
+  return {
+    accounts: new AccountQueries(db, recorder),
+    catalog: new CatalogQueries(db, recorder),
+    multiCloudImages: new MultiCloudImageQueries(db, recorder),
+    recorder,
+  };
 }
