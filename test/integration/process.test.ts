@@ -1,5 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, rmSync, chmodSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { withTimeout } from '../support/async';
@@ -64,7 +64,11 @@ describe('the service process', () => {
     const child = startChild({ PORT: '0', DATA_DIR: dataDir });
     try {
       const url = await listeningUrl(child);
-      const info = await graphql<{ serverInfo: { eventStore: string } }>(url, '{ serverInfo { eventStore } }');
+      // The first start wrote the admin token next to the data, as a newcomer would find it.
+      const token = readFileSync(join(dataDir, 'bootstrap-token'), 'utf8').trim();
+      const info = await graphql<{ serverInfo: { eventStore: string } }>(url, '{ serverInfo { eventStore } }', undefined, {
+        authorization: `Bearer ${token}`,
+      });
       expect(info.body.data?.serverInfo.eventStore).toBe('sqlite');
       child.process.kill(signal);
       expect(await withTimeout(child.exited, 10_000, 'the process to exit')).toEqual({ code: 0, signal: null });
