@@ -98,6 +98,7 @@ export async function openServices(config: Config, logger: Logger, projections: 
       store,
       commands,
       accounts: services.accounts,
+      projections: runner,
       dataDir: config.dataDir,
       bootstrapToken: config.bootstrapToken,
       logger,

@@ -5,6 +5,7 @@ import { accountStream } from '../domain/accounts/account';
 import { StreamNotFoundError } from '../eventStore/errors';
 import type { EventStore } from '../eventStore/port';
 import type { Logger } from '../logger';
+import type { ProjectionRunner } from '../readModels/projectionRunner';
 import type { AccountService } from './accounts';
 import type { CommandHandler } from './commandHandler';
 import { registerStarterCatalog } from './starterCatalog';
@@ -18,6 +19,7 @@ export interface BootstrapOptions {
   readonly store: EventStore;
   readonly commands: CommandHandler;
   readonly accounts: AccountService;
+  readonly projections: Pick<ProjectionRunner, 'waitForPosition'>;
   readonly dataDir: string;
   /** BOOTSTRAP_TOKEN: when set, the first admin's token is this value and no file is written. */
   readonly bootstrapToken: string | undefined;
@@ -52,7 +54,9 @@ export async function bootstrap(options: BootstrapOptions): Promise<void> {
   } else if (options.bootstrapToken && !options.accounts.authenticate(`Bearer ${options.bootstrapToken}`)) {
     logger.warn('BOOTSTRAP_TOKEN is set but the store was bootstrapped before: it is only used on the first start and is ignored');
   }
-  await registerStarterCatalog(store, options.commands, { ...context, accountId: DEFAULT_ACCOUNT_ID });
+  const catalog = await registerStarterCatalog(store, options.commands, { ...context, accountId: DEFAULT_ACCOUNT_ID });
+  // The service answers requests only once the catalog it just wrote can be read.
+  await options.projections.waitForPosition(catalog.position);
 }
 
 async function streamExists(store: EventStore, stream: string): Promise<boolean> {

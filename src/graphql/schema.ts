@@ -4,12 +4,19 @@ import { DateTimeResolver } from 'graphql-scalars';
 import { buildSchema, type NonEmptyArray } from 'type-graphql';
 import { AccountResolver } from './accounts/accounts.resolver';
 import { authChecker } from './auth';
-import { CatalogResolver } from './catalog/catalog.resolver';
+import { CatalogResolver, ImageResolver, InstanceTypeResolver } from './catalog/catalog.resolver';
 import { MultiCloudImageResolver } from './multiCloudImages/multiCloudImages.resolver';
 import { ServerInfoResolver } from './serverInfo.resolver';
 
 /** Every resolver of the API; the schema is built from these. Add a resolver class here to expose it. */
-export const resolvers: NonEmptyArray<Function> = [ServerInfoResolver, AccountResolver, CatalogResolver, MultiCloudImageResolver];
+export const resolvers: NonEmptyArray<Function> = [
+  ServerInfoResolver,
+  AccountResolver,
+  CatalogResolver,
+  ImageResolver,
+  InstanceTypeResolver,
+  MultiCloudImageResolver,
+];
 
 /** Builds the executable schema from the type-graphql classes. */
 export function buildApiSchema(): Promise<GraphQLSchema> {

@@ -28,6 +28,13 @@ export interface InstanceType {
   readonly architectures: readonly Architecture[];
 }
 
+/** A cloud without its resource pool: what lists of clouds and the `Cloud` GraphQL type start from. */
+export interface CloudInfo {
+  readonly id: string;
+  readonly name: string;
+  readonly provider: string;
+}
+
 export interface RegisteredCloud {
   readonly status: 'registered';
   readonly id: string;
@@ -53,15 +60,28 @@ export type CloudCommand =
 
 export const cloudStream = (cloudId: string): string => `cloud-${cloudId}`;
 
-/** Catalog ids are chosen by the operator and appear in stream names: short, lowercase-ish, no spaces. */
+/** Catalog ids are chosen by the operator and a cloud's id appears in its stream name: short, no spaces. */
 const CATALOG_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/u;
+/**
+ * Image and instance type ids are unique across all clouds, so they may also contain '/': the
+ * convention `<cloudId>/<name>` (`aws-us-east-1/RightImage_CentOS_5.6_x64_v5.7`) makes them unique by
+ * construction and says at a glance which cloud they belong to. They never appear in stream names.
+ */
+const RESOURCE_ID = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/u;
 
-function checkId(what: string, id: string): void {
-  if (!CATALOG_ID.test(id)) {
+function checkId(what: string, id: string, pattern: RegExp = CATALOG_ID): void {
+  if (typeof id !== 'string' || !pattern.test(id)) {
+    const allowed = pattern === RESOURCE_ID ? "'.', '_', ':', '/' or '-'" : "'.', '_', ':' or '-'";
     throw new DomainError(
       ErrorCode.BAD_USER_INPUT,
-      `${what} id: expected 1 to 128 letters, digits, '.', '_', ':' or '-' starting with a letter or digit, got '${id.slice(0, 140)}'`,
+      `${what} id: expected 1 to 128 letters, digits, ${allowed} starting with a letter or digit, got '${String(id).slice(0, 140)}'`,
     );
+  }
+}
+
+function checkArchitecture(what: string, value: unknown): asserts value is Architecture {
+  if (!(ARCHITECTURES as readonly unknown[]).includes(value)) {
+    throw new DomainError(ErrorCode.BAD_USER_INPUT, `${what}: expected one of ${ARCHITECTURES.join(', ')}, got '${String(value)}'`);
   }
 }
 
@@ -92,33 +112,49 @@ export const cloudDecider: Decider<CloudState, CloudCommand, CloudEvent> = {
       case 'RegisterImage': {
         const cloud = registered(state, command.data.cloudId);
         const image = command.data;
-        checkId('image', image.id);
+        checkId('image', image.id, RESOURCE_ID);
         checkText('image name', image.name);
         checkText('os', image.os, 64);
         checkText('os version', image.osVersion, 64);
-        if (cloud.images[image.id]) throw new DomainError(ErrorCode.BAD_USER_INPUT, `image '${image.id}' is already registered in cloud '${cloud.id}'`);
+        checkArchitecture('image architecture', image.architecture);
+        if (cloud.images[image.id]) {
+          throw new DomainError(ErrorCode.BAD_USER_INPUT, `image '${image.id}' is already registered in cloud '${cloud.id}'`);
+        }
         return [{ type: 'ImageRegistered', data: { ...image, cloudId: cloud.id, status: 'ACTIVE' } }];
       }
       case 'RegisterInstanceType': {
         const cloud = registered(state, command.data.cloudId);
         const type = command.data;
-        checkId('instance type', type.id);
+        checkId('instance type', type.id, RESOURCE_ID);
         checkText('instance type name', type.name);
         if (type.architectures.length === 0) {
           throw new DomainError(ErrorCode.BAD_USER_INPUT, 'instance type architectures: expected at least one of i386, x86_64, got none');
         }
+        for (const architecture of type.architectures) checkArchitecture('instance type architecture', architecture);
         if (cloud.instanceTypes[type.id]) {
           throw new DomainError(ErrorCode.BAD_USER_INPUT, `instance type '${type.id}' is already registered in cloud '${cloud.id}'`);
         }
-        return [{ type: 'InstanceTypeRegistered', data: { ...type, architectures: [...new Set(type.architectures)].sort(), cloudId: cloud.id } }];
+        return [
+          { type: 'InstanceTypeRegistered', data: { ...type, architectures: [...new Set(type.architectures)].sort(), cloudId: cloud.id } },
+        ];
       }
       case 'DeprecateImage': {
         const cloud = registered(state, command.data.cloudId);
+        // The command's type rules ACTIVE out, but a GraphQL enum can carry it: an image never comes back.
+        if (command.data.status !== 'DEPRECATED' && command.data.status !== 'OBSOLETE') {
+          throw new DomainError(
+            ErrorCode.BAD_USER_INPUT,
+            `image status: expected DEPRECATED or OBSOLETE, got '${String(command.data.status)}'`,
+          );
+        }
         const image = cloud.images[command.data.imageId];
         if (!image) throw new DomainError(ErrorCode.NOT_FOUND, `image '${command.data.imageId}' is not in cloud '${cloud.id}'`);
         if (image.status === command.data.status) return [];
         if (image.status === 'OBSOLETE') {
-          throw new DomainError(ErrorCode.BAD_USER_INPUT, `image '${image.id}' is already OBSOLETE; it can't become ${command.data.status} again`);
+          throw new DomainError(
+            ErrorCode.BAD_USER_INPUT,
+            `image '${image.id}' is already OBSOLETE; it can't become ${command.data.status} again`,
+          );
         }
         return [{ type: 'ImageDeprecated', data: { cloudId: cloud.id, imageId: image.id, status: command.data.status } }];
       }
@@ -132,7 +168,14 @@ export const cloudDecider: Decider<CloudState, CloudCommand, CloudEvent> = {
   evolve(state, event) {
     switch (event.type) {
       case 'CloudRegistered':
-        return { status: 'registered', id: event.data.cloudId, name: event.data.name, provider: event.data.provider, images: {}, instanceTypes: {} };
+        return {
+          status: 'registered',
+          id: event.data.cloudId,
+          name: event.data.name,
+          provider: event.data.provider,
+          images: {},
+          instanceTypes: {},
+        };
       case 'ImageRegistered': {
         if (state.status !== 'registered') return state;
         const image: Image = { ...event.data, status: event.data.status ?? 'ACTIVE' };
