@@ -1,0 +1,436 @@
+import type { Image, RegisteredCloud } from '../catalog/cloud';
+import { isCompatible } from '../catalog/cloud';
+import type { Decider } from '../decider';
+import { DomainError, ErrorCode } from '../errors';
+import { jsonEqual } from '../versionControl/change';
+import { bumpTrailingVersion } from '../versionControl/cloneName';
+import { assertHead, nextRevision } from '../versionControl/revisions';
+import { checkCommitMessage, checkDescription, checkName, utf8ByteLength } from '../versionControl/text';
+
+/*
+ * A MultiCloud Image (domain.md, "MultiCloud Image"): one aggregate per MCI, stream `mci-<id>`. Its
+ * HEAD is a name, a description and at most one setting per cloud; commits freeze HEAD as numbered
+ * revisions. Facts about clouds, and the content of a clone's source, arrive in the command.
+ */
+
+export const MULTI_CLOUD_IMAGE_KIND = 'MultiCloudImage';
+export const MAX_USER_DATA_BYTES = 16 * 1024;
+
+export const multiCloudImageStream = (id: string): string => `mci-${id}`;
+export const MULTI_CLOUD_IMAGE_STREAM_PREFIX = 'mci-';
+
+/** One cloud's setting: which image to launch there, on which instance type by default. */
+export interface MultiCloudImageSetting {
+  readonly cloudId: string;
+  readonly imageId: string;
+  readonly instanceTypeId: string;
+  readonly kernelImageId: string | null;
+  readonly ramdiskImageId: string | null;
+  readonly userData: string | null;
+}
+
+/** What a revision freezes, what diff compares and what the content hash covers. */
+export interface MultiCloudImageContent {
+  readonly name: string;
+  readonly description: string;
+  /** Keyed by cloud id: at most one setting per cloud. */
+  readonly settings: Readonly<Record<string, MultiCloudImageSetting>>;
+}
+
+export interface ClonedFrom {
+  readonly id: string;
+  /** The source's revision that was copied; 0 when its HEAD was. */
+  readonly revision: number;
+}
+
+interface Identity {
+  readonly id: string;
+  readonly accountId: string;
+  /** Shared by every revision of this component; a clone starts a new one. */
+  readonly lineage: string;
+  readonly clonedFrom: ClonedFrom | null;
+  /** The newest committed revision; 0 before the first commit. */
+  readonly latestRevision: number;
+}
+
+export interface ActiveMultiCloudImage extends Identity {
+  readonly status: 'active';
+  readonly head: MultiCloudImageContent;
+  /** The content of `latestRevision`, to tell whether HEAD changed since (NO_CHANGES). */
+  readonly lastCommitted: MultiCloudImageContent | null;
+}
+
+export interface DeletedMultiCloudImage extends Identity {
+  readonly status: 'deleted';
+}
+
+export type MultiCloudImageState = { readonly status: 'empty' } | ActiveMultiCloudImage | DeletedMultiCloudImage;
+
+export type MultiCloudImageEvent =
+  | {
+      type: 'MultiCloudImageCreated';
+      data: { multiCloudImageId: string; accountId: string; lineage: string; name: string; description: string };
+    }
+  /** Holds only the fields that changed. */
+  | { type: 'MultiCloudImageUpdated'; data: { name?: string; description?: string } }
+  /** `replaced`: the cloud's setting before, or null when the cloud was not mapped. */
+  | { type: 'ImageMapped'; data: MultiCloudImageSetting & { replaced: MultiCloudImageSetting | null } }
+  | { type: 'ImageUnmapped'; data: { cloudId: string; removed: MultiCloudImageSetting } }
+  | {
+      type: 'RevisionCommitted';
+      data: { revision: number; message: string; contentHash: string; committedAt: string; committedBy: string };
+    }
+  | {
+      type: 'ComponentCloned';
+      data: {
+        kind: typeof MULTI_CLOUD_IMAGE_KIND;
+        componentId: string;
+        accountId: string;
+        lineage: string;
+        clonedFrom: ClonedFrom;
+        name: string;
+        description: string;
+        settings: Readonly<Record<string, MultiCloudImageSetting>>;
+      };
+    }
+  | { type: 'ComponentDeleted'; data: { kind: typeof MULTI_CLOUD_IMAGE_KIND; componentId: string } };
+
+export type MultiCloudImageEventType = MultiCloudImageEvent['type'];
+
+export const MULTI_CLOUD_IMAGE_EVENT_TYPES: readonly MultiCloudImageEventType[] = [
+  'MultiCloudImageCreated',
+  'MultiCloudImageUpdated',
+  'ImageMapped',
+  'ImageUnmapped',
+  'RevisionCommitted',
+  'ComponentCloned',
+  'ComponentDeleted',
+];
+
+/** A committed revision (or HEAD) of another MCI, as the application read it from that MCI's stream. */
+export interface CloneSource {
+  readonly id: string;
+  readonly accountId: string;
+  readonly revision: number;
+  readonly content: MultiCloudImageContent;
+}
+
+/**
+ * Every edit names the viewer's account (another account's MCI is NOT_FOUND) and may name the
+ * revision it means to edit (anything but HEAD is NOT_HEAD).
+ */
+interface EditCommand {
+  readonly accountId: string;
+  readonly revision?: number | null;
+}
+
+export type MultiCloudImageCommand =
+  | { type: 'CreateMultiCloudImage'; data: { multiCloudImageId: string; accountId: string; name: string; description?: string | null } }
+  | { type: 'UpdateMultiCloudImage'; data: EditCommand & { name?: string | null; description?: string | null } }
+  | {
+      type: 'MapImage';
+      data: EditCommand & {
+        cloudId: string;
+        /** The cloud as its own stream says it is now; undefined when no such cloud is registered. */
+        cloud: RegisteredCloud | undefined;
+        imageId: string;
+        instanceTypeId: string;
+        kernelImageId?: string | null;
+        ramdiskImageId?: string | null;
+        userData?: string | null;
+      };
+    }
+  | { type: 'UnmapImage'; data: EditCommand & { cloudId: string } }
+  | {
+      type: 'CommitRevision';
+      data: EditCommand & {
+        message: string;
+        /** SHA-256 of the canonical JSON of HEAD's content, computed by the application from this same state. */
+        contentHash: string;
+        committedAt: string;
+        committedBy: string;
+      };
+    }
+  | {
+      type: 'CloneMultiCloudImage';
+      data: {
+        /** The new MCI's id: the clone is a new stream. */
+        multiCloudImageId: string;
+        accountId: string;
+        /** undefined when the source does not exist (or was deleted). */
+        source: CloneSource | undefined;
+        /** Defaults to the source's name with its trailing version bumped. */
+        name?: string | null;
+      };
+    }
+  | { type: 'DeleteMultiCloudImage'; data: EditCommand };
+
+/** HEAD's content, or undefined for an MCI that doesn't exist (any more). */
+export function headContent(state: MultiCloudImageState): MultiCloudImageContent | undefined {
+  return state.status === 'active' ? state.head : undefined;
+}
+
+function notFound(state: MultiCloudImageState): DomainError {
+  const what = state.status === 'deleted' ? `MultiCloudImage '${state.id}' was deleted` : 'no such MultiCloudImage';
+  return new DomainError(ErrorCode.NOT_FOUND, what);
+}
+
+/** The MCI as the viewer's account may edit it: exists, is not deleted, is theirs; HEAD only. */
+function editable(state: MultiCloudImageState, command: EditCommand): ActiveMultiCloudImage {
+  // Another account's MCI reads exactly like a missing one: no existence leak.
+  if (state.status === 'empty' || state.accountId !== command.accountId)
+    throw new DomainError(ErrorCode.NOT_FOUND, 'no such MultiCloudImage');
+  if (state.status === 'deleted') throw notFound(state);
+  assertHead(command.revision, state.id);
+  return state;
+}
+
+function describeSettingImage(what: string, imageId: string, cloud: RegisteredCloud): string {
+  const known = Object.keys(cloud.images).slice(0, 10);
+  return `${what} '${imageId}' is not an image of cloud '${cloud.id}'${known.length > 0 ? ` (its images include ${known.map((id) => `'${id}'`).join(', ')})` : ' (it has no images)'}`;
+}
+
+/** An image of `cloud` that may be newly mapped: it exists there and is not OBSOLETE. */
+function mappableImage(what: string, imageId: string, cloud: RegisteredCloud): Image {
+  const image = cloud.images[imageId];
+  if (!image)
+    throw new DomainError(ErrorCode.IMAGE_NOT_IN_CLOUD, describeSettingImage(what, imageId, cloud), { cloudId: cloud.id, imageId });
+  if (image.status === 'OBSOLETE') {
+    throw new DomainError(
+      ErrorCode.IMAGE_OBSOLETE,
+      `${what} '${imageId}' of cloud '${cloud.id}' is OBSOLETE: it can't be newly mapped; choose an ACTIVE image`,
+      {
+        cloudId: cloud.id,
+        imageId,
+      },
+    );
+  }
+  return image;
+}
+
+/** Checks a setting against the cloud's catalog and returns it normalised (absent optionals are null). */
+function checkSetting(command: Extract<MultiCloudImageCommand, { type: 'MapImage' }>['data']): MultiCloudImageSetting {
+  const { cloud, cloudId } = command;
+  if (!cloud) throw new DomainError(ErrorCode.BAD_USER_INPUT, `cloudId: expected a registered cloud, got '${cloudId}'`);
+  const image = mappableImage('image', command.imageId, cloud);
+  const instanceType = cloud.instanceTypes[command.instanceTypeId];
+  if (!instanceType) {
+    const offered = Object.keys(cloud.instanceTypes);
+    throw new DomainError(
+      ErrorCode.BAD_USER_INPUT,
+      `instanceTypeId: expected an instance type of cloud '${cloud.id}' (${offered.length > 0 ? offered.map((id) => `'${id}'`).join(', ') : 'it offers none'}), got '${command.instanceTypeId}'`,
+    );
+  }
+  if (!isCompatible(image, instanceType)) {
+    throw new DomainError(
+      ErrorCode.ARCHITECTURE_MISMATCH,
+      `instance type '${instanceType.id}' runs ${instanceType.architectures.join(', ')}, but image '${image.id}' is ${image.architecture}`,
+      { imageArchitecture: image.architecture, instanceTypeArchitectures: [...instanceType.architectures] },
+    );
+  }
+  for (const [what, id] of [
+    ['kernel image', command.kernelImageId],
+    ['ramdisk image', command.ramdiskImageId],
+  ] as const) {
+    if (id === undefined || id === null) continue;
+    const extra = mappableImage(what, id, cloud);
+    if (extra.architecture !== image.architecture) {
+      throw new DomainError(
+        ErrorCode.ARCHITECTURE_MISMATCH,
+        `${what} '${extra.id}' is ${extra.architecture}, but image '${image.id}' is ${image.architecture}`,
+        {
+          imageArchitecture: image.architecture,
+          [what === 'kernel image' ? 'kernelImageArchitecture' : 'ramdiskImageArchitecture']: extra.architecture,
+        },
+      );
+    }
+  }
+  const userData = command.userData ?? null;
+  if (userData !== null) {
+    const bytes = utf8ByteLength(userData);
+    if (bytes > MAX_USER_DATA_BYTES) {
+      throw new DomainError(
+        ErrorCode.BAD_USER_INPUT,
+        `userData: expected at most ${MAX_USER_DATA_BYTES} bytes (16 KiB) in UTF-8, got ${bytes}`,
+      );
+    }
+  }
+  return {
+    cloudId: cloud.id,
+    imageId: image.id,
+    instanceTypeId: instanceType.id,
+    kernelImageId: command.kernelImageId ?? null,
+    ramdiskImageId: command.ramdiskImageId ?? null,
+    userData,
+  };
+}
+
+export const multiCloudImageDecider: Decider<MultiCloudImageState, MultiCloudImageCommand, MultiCloudImageEvent> = {
+  initialState: () => ({ status: 'empty' }),
+
+  decide(command, state) {
+    switch (command.type) {
+      case 'CreateMultiCloudImage': {
+        const { multiCloudImageId, accountId, name } = command.data;
+        const description = command.data.description ?? '';
+        checkName(name);
+        checkDescription(description);
+        if (state.status !== 'empty')
+          throw new DomainError(ErrorCode.BAD_USER_INPUT, `MultiCloudImage '${multiCloudImageId}' already exists`);
+        // A new component starts its own lineage, named after its first id so it is stable and unique.
+        return [{ type: 'MultiCloudImageCreated', data: { multiCloudImageId, accountId, lineage: multiCloudImageId, name, description } }];
+      }
+      case 'UpdateMultiCloudImage': {
+        const mci = editable(state, command.data);
+        const { name, description } = command.data;
+        const changed: { name?: string; description?: string } = {};
+        if (name !== undefined && name !== null) {
+          checkName(name);
+          if (name !== mci.head.name) changed.name = name;
+        }
+        if (description !== undefined && description !== null) {
+          checkDescription(description);
+          if (description !== mci.head.description) changed.description = description;
+        }
+        return Object.keys(changed).length === 0 ? [] : [{ type: 'MultiCloudImageUpdated', data: changed }];
+      }
+      case 'MapImage': {
+        const mci = editable(state, command.data);
+        const setting = checkSetting(command.data);
+        const replaced = mci.head.settings[setting.cloudId] ?? null;
+        if (replaced && jsonEqual(replaced, setting)) return [];
+        return [{ type: 'ImageMapped', data: { ...setting, replaced } }];
+      }
+      case 'UnmapImage': {
+        const mci = editable(state, command.data);
+        const removed = mci.head.settings[command.data.cloudId];
+        if (!removed) {
+          const mapped = Object.keys(mci.head.settings);
+          throw new DomainError(
+            ErrorCode.BAD_USER_INPUT,
+            `cloudId: expected a cloud mapped in this MultiCloudImage (${mapped.length > 0 ? mapped.map((id) => `'${id}'`).join(', ') : 'none is mapped'}), got '${command.data.cloudId}'`,
+          );
+        }
+        return [{ type: 'ImageUnmapped', data: { cloudId: removed.cloudId, removed } }];
+      }
+      case 'CommitRevision': {
+        const mci = editable(state, command.data);
+        const { message, contentHash, committedAt, committedBy } = command.data;
+        checkCommitMessage(message);
+        if (mci.lastCommitted && jsonEqual(mci.lastCommitted, mci.head)) {
+          throw new DomainError(ErrorCode.NO_CHANGES, `HEAD has not changed since revision ${mci.latestRevision}: nothing to commit`, {
+            latestRevision: mci.latestRevision,
+          });
+        }
+        return [
+          {
+            type: 'RevisionCommitted',
+            data: { revision: nextRevision(mci.latestRevision), message, contentHash, committedAt, committedBy },
+          },
+        ];
+      }
+      case 'CloneMultiCloudImage': {
+        const { multiCloudImageId, accountId, source } = command.data;
+        if (!source || source.accountId !== accountId) throw new DomainError(ErrorCode.NOT_FOUND, 'no such MultiCloudImage to clone');
+        const name = command.data.name ?? bumpTrailingVersion(source.content.name);
+        checkName(name);
+        if (state.status !== 'empty')
+          throw new DomainError(ErrorCode.BAD_USER_INPUT, `MultiCloudImage '${multiCloudImageId}' already exists`);
+        return [
+          {
+            type: 'ComponentCloned',
+            data: {
+              kind: MULTI_CLOUD_IMAGE_KIND,
+              componentId: multiCloudImageId,
+              accountId,
+              lineage: multiCloudImageId,
+              clonedFrom: { id: source.id, revision: source.revision },
+              name,
+              description: source.content.description,
+              settings: source.content.settings,
+            },
+          },
+        ];
+      }
+      case 'DeleteMultiCloudImage': {
+        const mci = editable(state, command.data);
+        return [{ type: 'ComponentDeleted', data: { kind: MULTI_CLOUD_IMAGE_KIND, componentId: mci.id } }];
+      }
+      default: {
+        const unknown: never = command;
+        throw new Error(`unknown MultiCloudImage command ${JSON.stringify(unknown)}`);
+      }
+    }
+  },
+
+  evolve(state, event) {
+    switch (event.type) {
+      case 'MultiCloudImageCreated': {
+        const { multiCloudImageId, accountId, lineage, name, description } = event.data;
+        return {
+          status: 'active',
+          id: multiCloudImageId,
+          accountId,
+          lineage,
+          clonedFrom: null,
+          latestRevision: 0,
+          head: { name, description, settings: {} },
+          lastCommitted: null,
+        };
+      }
+      case 'ComponentCloned': {
+        const { componentId, accountId, lineage, clonedFrom, name, description, settings } = event.data;
+        return {
+          status: 'active',
+          id: componentId,
+          accountId,
+          lineage,
+          clonedFrom,
+          latestRevision: 0,
+          head: { name, description, settings },
+          lastCommitted: null,
+        };
+      }
+      case 'MultiCloudImageUpdated': {
+        if (state.status !== 'active') return state;
+        return { ...state, head: { ...state.head, ...event.data } };
+      }
+      case 'ImageMapped': {
+        if (state.status !== 'active') return state;
+        const { replaced: _replaced, ...setting } = event.data;
+        return { ...state, head: { ...state.head, settings: { ...state.head.settings, [setting.cloudId]: setting } } };
+      }
+      case 'ImageUnmapped': {
+        if (state.status !== 'active') return state;
+        const { [event.data.cloudId]: _removed, ...settings } = state.head.settings;
+        return { ...state, head: { ...state.head, settings } };
+      }
+      case 'RevisionCommitted':
+        if (state.status !== 'active') return state;
+        return { ...state, latestRevision: event.data.revision, lastCommitted: state.head };
+      case 'ComponentDeleted': {
+        if (state.status !== 'active') return state;
+        const { id, accountId, lineage, clonedFrom, latestRevision } = state;
+        return { status: 'deleted', id, accountId, lineage, clonedFrom, latestRevision };
+      }
+      default: {
+        const unknown: never = event;
+        throw new Error(`unknown MultiCloudImage event ${JSON.stringify(unknown)}`);
+      }
+    }
+  },
+};
+
+/**
+ * The state as it was when `revision` was committed (HEAD, 0: after every event), folded from the
+ * stream's events without the commits that came later. `undefined` when that revision was never
+ * committed. A committed revision's HEAD content is exactly what the commit froze.
+ */
+export function stateAtRevision(events: Iterable<MultiCloudImageEvent>, revision: number): MultiCloudImageState | undefined {
+  let state = multiCloudImageDecider.initialState();
+  for (const event of events) {
+    state = multiCloudImageDecider.evolve(state, event);
+    if (revision !== 0 && event.type === 'RevisionCommitted' && event.data.revision === revision) return state;
+  }
+  return revision === 0 ? state : undefined;
+}
