@@ -8,11 +8,15 @@ import type { RecordedEvent } from '../eventStore/port';
  */
 export function parseDomainEvent<E extends DomainEvent>(recorded: RecordedEvent, types: readonly E['type'][]): E {
   if (!(types as readonly string[]).includes(recorded.type)) {
-    throw new Error(`stream ${recorded.stream} revision ${recorded.revision}: expected one of ${types.join(', ')}, got event type '${recorded.type}'`);
+    throw new Error(
+      `stream ${recorded.stream} revision ${recorded.revision}: expected one of ${types.join(', ')}, got event type '${recorded.type}'`,
+    );
   }
   const data: unknown = recorded.data;
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    throw new Error(`stream ${recorded.stream} revision ${recorded.revision}: expected ${recorded.type} data to be an object, got ${JSON.stringify(data)}`);
+    throw new Error(
+      `stream ${recorded.stream} revision ${recorded.revision}: expected ${recorded.type} data to be an object, got ${JSON.stringify(data)}`,
+    );
   }
   return { type: recorded.type, data } as E;
 }

@@ -1,0 +1,32 @@
+import { DomainError, ErrorCode } from '../../domain/errors';
+
+/*
+ * Connection arguments shared by every list of the API: `first` (default 50, at most 500) and an
+ * opaque `after` cursor. A cursor is base64url of "<kind>:<key>", so a cursor of one list handed to
+ * another is refused with a clear message instead of silently pointing elsewhere.
+ */
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 500;
+
+export function pageSize(first: number | null | undefined): number {
+  const size = first ?? DEFAULT_PAGE_SIZE;
+  if (!Number.isSafeInteger(size) || size < 0 || size > MAX_PAGE_SIZE) {
+    throw new DomainError(ErrorCode.BAD_USER_INPUT, `first: expected 0 to ${MAX_PAGE_SIZE}, got ${size}`);
+  }
+  return size;
+}
+
+export function encodePageCursor(kind: string, key: string): string {
+  return Buffer.from(`${kind}:${key}`, 'utf8').toString('base64url');
+}
+
+/** The key inside a cursor of `kind`; BAD_USER_INPUT for anything else. */
+export function decodePageCursor(kind: string, cursor: string, keyPattern: RegExp): string {
+  const decoded = /^[A-Za-z0-9_-]{1,200}$/u.test(cursor) ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
+  const key = decoded.startsWith(`${kind}:`) ? decoded.slice(kind.length + 1) : undefined;
+  if (key === undefined || !keyPattern.test(key)) {
+    throw new DomainError(ErrorCode.BAD_USER_INPUT, `after: expected a cursor returned by this list, got '${cursor.slice(0, 80)}'`);
+  }
+  return key;
+}
