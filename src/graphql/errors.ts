@@ -21,7 +21,11 @@ export function toClientError(error: unknown): { code: ErrorCode; message: strin
   if (error instanceof VersionConflictError) {
     return {
       code: ErrorCode.VERSION_CONFLICT,
-      message: error.message,
+      // Speaks of the client's expectedVersion, not of streams: the version to pass is `version`.
+      message:
+        typeof error.expected === 'bigint'
+          ? `expectedVersion ${error.expected} is out of date: it is at version ${revisionOut(error.actual)} now; read it again and retry`
+          : `expected it to ${error.expected === 'no_stream' ? 'not exist yet' : 'exist'}, but it is at version ${revisionOut(error.actual)}`,
       details: { expectedVersion: revisionOut(error.expected), actualVersion: revisionOut(error.actual) },
     };
   }

@@ -23,10 +23,9 @@ describe('the one error mapper', () => {
   });
 
   it('maps store errors to contract codes', () => {
-    expect(formatted(fromResolver(new VersionConflictError('mci-1', 3n, 5n))).extensions).toEqual({
-      code: 'VERSION_CONFLICT',
-      expectedVersion: 3,
-      actualVersion: 5,
+    expect(formatted(fromResolver(new VersionConflictError('mci-1', 3n, 5n)))).toMatchObject({
+      message: 'expectedVersion 3 is out of date: it is at version 5 now; read it again and retry',
+      extensions: { code: 'VERSION_CONFLICT', expectedVersion: 3, actualVersion: 5 },
     });
     expect(formatted(fromResolver(new StreamNotFoundError('mci-secret')))).toMatchObject({
       message: 'not found',
