@@ -14,7 +14,7 @@ import type { MultiCloudImageSetting as DomainSetting } from '../../domain/multi
 import { cloudLoader, imageLoader, instanceTypeLoader } from '../catalog/catalog.loaders';
 import { Cloud, Image, InstanceType } from '../catalog/catalog.types';
 import { commandContext, type GraphQLContext } from '../context';
-import { decodePageCursor, encodePageCursor, pageSize } from '../versionControl/pagination';
+import { decodePageCursor, pageSize, toConnection } from '../versionControl/pagination';
 import { Revision } from '../versionControl/versionControl.types';
 import { CreateMultiCloudImageInput, MapImageInput, UpdateMultiCloudImageInput } from './multiCloudImages.inputs';
 import { multiCloudImageRevisionsLoader, multiCloudImageSettingsLoader } from './multiCloudImages.loaders';
@@ -53,13 +53,7 @@ export class MultiCloudImageResolver {
       ...(filter?.nameContains ? { nameContains: filter.nameContains } : {}),
       ...(filter?.cloudId ? { cloudId: filter.cloudId } : {}),
     });
-    const edges = page.heads.map((head) => ({ cursor: encodePageCursor(CURSOR_KIND, head.sortKey), node: headView(head) }));
-    return {
-      nodes: edges.map((edge) => edge.node),
-      edges,
-      pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges[edges.length - 1]?.cursor ?? null },
-      totalCount: page.totalCount,
-    };
+    return toConnection(CURSOR_KIND, { ...page, items: page.heads }, (head) => head.sortKey, headView);
   }
 
   @Authorized('observer')

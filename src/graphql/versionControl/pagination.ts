@@ -30,3 +30,24 @@ export function decodePageCursor(kind: string, cursor: string, keyPattern: RegEx
   }
   return key;
 }
+
+/** A Relay connection's fields from one page of items, each with its cursor key. */
+export function toConnection<Item, Node>(
+  kind: string,
+  page: { readonly items: readonly Item[]; readonly hasNextPage: boolean; readonly totalCount: number },
+  keyOf: (item: Item) => string,
+  nodeOf: (item: Item) => Node,
+): {
+  nodes: Node[];
+  edges: Array<{ cursor: string; node: Node }>;
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  totalCount: number;
+} {
+  const edges = page.items.map((item) => ({ cursor: encodePageCursor(kind, keyOf(item)), node: nodeOf(item) }));
+  return {
+    nodes: edges.map((edge) => edge.node),
+    edges,
+    pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges[edges.length - 1]?.cursor ?? null },
+    totalCount: page.totalCount,
+  };
+}

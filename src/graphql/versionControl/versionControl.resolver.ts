@@ -5,7 +5,7 @@ import { MULTI_CLOUD_IMAGE_STREAM_PREFIX } from '../../domain/multiCloudImages/m
 import type { RecordedEvent } from '../../eventStore/port';
 import type { GraphQLContext } from '../context';
 import { multiCloudImageContentAt, pastView } from '../multiCloudImages/multiCloudImages.views';
-import { decodePageCursor, encodePageCursor, pageSize } from './pagination';
+import { decodePageCursor, pageSize, toConnection } from './pagination';
 import { Diff, EventConnection, RevisionRef, VersionedComponent, type RecordedEventType } from './versionControl.types';
 
 /*
@@ -58,16 +58,7 @@ export class VersionControlResolver {
     const size = pageSize(first);
     const afterRevision = after ? Number(decodePageCursor(HISTORY_CURSOR_KIND, after, STREAM_REVISION)) : undefined;
     const page = await multiCloudImageHistory(ctx.services, ctx.viewer.accountId, id, { afterRevision, first: size });
-    const edges = page.events.map((event) => ({
-      cursor: encodePageCursor(HISTORY_CURSOR_KIND, event.revision.toString()),
-      node: toEventType(event),
-    }));
-    return {
-      nodes: edges.map((edge) => edge.node),
-      edges,
-      pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges[edges.length - 1]?.cursor ?? null },
-      totalCount: page.totalCount,
-    };
+    return toConnection(HISTORY_CURSOR_KIND, { ...page, items: page.events }, (event) => event.revision.toString(), toEventType);
   }
 
   @Authorized('observer')
