@@ -126,6 +126,11 @@ describe('MultiCloud Image queries', () => {
     expect(none.totalCount).toBe(0);
   });
 
+  it('refuses a name filter longer than any name can be', async () => {
+    const refused = await fails(service.url, PAGE, { filter: { nameContains: 'x'.repeat(256) } });
+    expect(refused).toMatchObject({ code: 'BAD_USER_INPUT', message: 'filter.nameContains: expected at most 255 characters, got 256' });
+  });
+
   it('answers a page of 50 with all nested objects in the same few read-model calls as a page of 5', async () => {
     const { recorder } = service.services.queries;
     const cost = async (first: number): Promise<{ calls: string[]; nodes: Array<{ settings: unknown[]; revisions: unknown[] }> }> => {

@@ -9,6 +9,7 @@ import {
   updateMultiCloudImage,
 } from '../../application/multiCloudImages';
 import type { CloudInfo, Image as DomainImage, InstanceType as DomainInstanceType } from '../../domain/catalog/cloud';
+import { DomainError, ErrorCode } from '../../domain/errors';
 import { lintMultiCloudImage } from '../../domain/multiCloudImages/lint';
 import type { MultiCloudImageSetting as DomainSetting } from '../../domain/multiCloudImages/multiCloudImage';
 import { cloudLoader, imageLoader, instanceTypeLoader } from '../catalog/catalog.loaders';
@@ -50,7 +51,7 @@ export class MultiCloudImageResolver {
       accountId: ctx.viewer.accountId,
       first: pageSize(first),
       ...(after ? { afterSortKey: decodePageCursor(CURSOR_KIND, after, SORT_KEY) } : {}),
-      ...(filter?.nameContains ? { nameContains: filter.nameContains } : {}),
+      ...(filter?.nameContains ? { nameContains: boundedFilterText(filter.nameContains) } : {}),
       ...(filter?.cloudId ? { cloudId: filter.cloudId } : {}),
     });
     return toConnection(CURSOR_KIND, { ...page, items: page.heads }, (head) => head.sortKey, headView);
@@ -186,6 +187,13 @@ export class MultiCloudImageResolver {
     const written = await deleteMultiCloudImage(ctx.services, commandContext(ctx), { id, expectedVersion, revision });
     return written.id;
   }
+}
+
+/** Names are at most 255 characters, so a longer search text can't match anything: refuse it clearly. */
+function boundedFilterText(text: string): string {
+  if (text.length > 255)
+    throw new DomainError(ErrorCode.BAD_USER_INPUT, `filter.nameContains: expected at most 255 characters, got ${text.length}`);
+  return text;
 }
 
 async function settingsOf(mci: MultiCloudImage, ctx: GraphQLContext): Promise<DomainSetting[]> {
