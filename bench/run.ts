@@ -1,3 +1,4 @@
+import { apiBenchmark } from './api';
 import { eventStoreBenchmark } from './eventStore';
 
 /**
@@ -6,6 +7,7 @@ import { eventStoreBenchmark } from './eventStore';
  */
 const BENCHMARKS: Readonly<Record<string, () => Promise<string>>> = {
   eventStore: eventStoreBenchmark,
+  api: apiBenchmark,
 };
 
 async function main(): Promise<void> {
