@@ -27,7 +27,12 @@ export interface HandleCommand<State, Command, Event extends DomainEvent> {
   readonly decider: Decider<State, Command, Event>;
   /** Events read from the store are `unknown` until parsed; this checks and types them. */
   readonly parseEvent: (recorded: RecordedEvent) => Event;
-  readonly command: Command;
+  /**
+   * The command, or a function that builds it from the state just loaded: for commands that carry
+   * something derived from that state which the pure decider can't compute itself (a content hash).
+   * It is called again on every retry, so what it derives always matches the state decided on.
+   */
+  readonly command: Command | ((state: State) => Command);
   readonly context: CommandContext;
   /**
    * The stream revision the client last saw (`expectedVersion`): the command is refused with
@@ -93,7 +98,9 @@ export class CommandHandler {
       if (request.expectedRevision !== undefined && request.expectedRevision !== (current ?? 'no_stream')) {
         throw new VersionConflictError(request.stream, request.expectedRevision, current ?? 'no_stream');
       }
-      const events = request.decider.decide(request.command, loaded.result.state);
+      const state = loaded.result.state;
+      const command = typeof request.command === 'function' ? (request.command as (state: State) => Command)(state) : request.command;
+      const events = request.decider.decide(command, state);
       if (events.length === 0) return loaded.result;
       try {
         const appended = await this.store.append(
@@ -147,7 +154,7 @@ export class CommandHandler {
 
   private toNewEvent<Event extends DomainEvent>(
     event: Event,
-    request: HandleCommand<unknown, unknown, Event>,
+    request: Pick<HandleCommand<unknown, unknown, Event>, 'context' | 'idempotency' | 'schemaVersion'>,
     requestHash: string | undefined,
   ): NewEvent {
     const metadata: EventMetadataInput = {

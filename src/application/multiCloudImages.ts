@@ -43,7 +43,7 @@ export interface MultiCloudImageWritten {
 const COMPONENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/u;
 const CLOUD_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/u;
 /** A commit that keeps losing the race to other writers gives up after this many fresh reads. */
-const COMMIT_ATTEMPTS = 3;
+const COMMIT_RETRIES = 2;
 
 /** NOT_FOUND unless the MCI exists, is not deleted and belongs to `accountId` (the decider says the same, later). */
 function assertEditable(state: MultiCloudImageState, accountId: string): void {
@@ -69,9 +69,9 @@ function expectedRevision(expectedVersion: number | null | undefined): { expecte
 async function run(
   services: MultiCloudImageServices,
   id: string,
-  command: MultiCloudImageCommand,
+  command: MultiCloudImageCommand | ((state: MultiCloudImageState) => MultiCloudImageCommand),
   context: CommandContext,
-  expected: { expectedRevision?: bigint | 'no_stream' },
+  expected: { expectedRevision?: bigint | 'no_stream'; retriesOnConflict?: number },
 ): Promise<MultiCloudImageWritten & { state: MultiCloudImageState; events: readonly MultiCloudImageEvent[] }> {
   let handled;
   try {
@@ -179,9 +179,9 @@ export async function unmapImage(
 
 /**
  * Commits HEAD as the next revision. The content hash is computed here (the domain has no crypto)
- * from the state just read, and the append is pinned to that state's stream revision, so the hash
- * always describes exactly what the commit froze. Without `expectedVersion`, losing the race to
- * another writer reads again and retries a few times.
+ * from the very state the handler loaded and decides on, so it always describes exactly what the
+ * commit froze. Without `expectedVersion`, losing the race to another writer reads again and
+ * retries a few times.
  */
 export async function commitMultiCloudImage(
   services: MultiCloudImageServices,
@@ -189,46 +189,25 @@ export async function commitMultiCloudImage(
   input: Edit & { message: string },
 ): Promise<MultiCloudImageWritten> {
   checkComponentId(input.id);
-  const stream = multiCloudImageStream(input.id);
-  for (let attempt = 1; ; attempt++) {
-    const loaded = await loadMultiCloudImage(services, input.id);
-    assertEditable(loaded.state, context.accountId);
-    if (
-      input.expectedVersion !== undefined &&
-      input.expectedVersion !== null &&
-      BigInt(input.expectedVersion) !== (loaded.version ?? -1n)
-    ) {
-      throw new VersionConflictError(stream, BigInt(input.expectedVersion), loaded.version ?? 'no_stream');
-    }
-    const hash = loaded.state.status === 'active' ? contentHash(loaded.state.head) : '';
-    try {
-      const written = await run(
-        services,
-        input.id,
-        {
-          type: 'CommitRevision',
-          data: {
-            accountId: context.accountId,
-            revision: input.revision,
-            message: input.message,
-            contentHash: hash,
-            committedAt: new Date().toISOString(),
-            committedBy: context.actorId,
-          },
-        },
-        context,
-        { expectedRevision: loaded.version ?? 'no_stream' },
-      );
-      const committed = written.events.find((event) => event.type === 'RevisionCommitted');
-      return { id: written.id, version: written.version, ...(committed ? { revision: committed.data.revision } : {}) };
-    } catch (error) {
-      const mayRetry =
-        error instanceof VersionConflictError &&
-        (input.expectedVersion === undefined || input.expectedVersion === null) &&
-        attempt < COMMIT_ATTEMPTS;
-      if (!mayRetry) throw error;
-    }
-  }
+  const written = await run(
+    services,
+    input.id,
+    (state) => ({
+      type: 'CommitRevision',
+      data: {
+        accountId: context.accountId,
+        revision: input.revision,
+        message: input.message,
+        contentHash: state.status === 'active' ? contentHash(state.head) : '',
+        committedAt: new Date().toISOString(),
+        committedBy: context.actorId,
+      },
+    }),
+    context,
+    { ...expectedRevision(input.expectedVersion), retriesOnConflict: COMMIT_RETRIES },
+  );
+  const committed = written.events.find((event) => event.type === 'RevisionCommitted');
+  return { id: written.id, version: written.version, ...(committed ? { revision: committed.data.revision } : {}) };
 }
 
 /**

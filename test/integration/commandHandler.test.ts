@@ -4,7 +4,7 @@ import { DomainError } from '../../src/domain/errors';
 import { StreamNotFoundError, VersionConflictError } from '../../src/eventStore/errors';
 import type { EventStore } from '../../src/eventStore/port';
 import { esdbTestServerSetup, sqliteFileSetup } from '../contract/eventStoreSetups';
-import { counterDecider, parseCounterEvent, type CounterCommand } from '../support/counterAggregate';
+import { counterDecider, parseCounterEvent, type CounterCommand, type CounterState } from '../support/counterAggregate';
 
 const context: CommandContext = { accountId: 'acc-1', actorId: 'user-1', correlationId: 'req-1' };
 const NOW = new Date('2026-11-26T10:00:00.000Z');
@@ -97,6 +97,34 @@ describe.each([sqliteFileSetup(), esdbTestServerSetup()])('command handler on $n
       expect(failed.reason).toMatchObject({ code: 'BAD_USER_INPUT', message: 'limit 3 reached' });
     }
     expect((await run({ type: 'Touch' })).state).toMatchObject({ value: 3 });
+  });
+
+  it('builds a command from the state it decides on, again for every retry', async () => {
+    await run({ type: 'Open', limit: 100 });
+    const seen: number[][] = [];
+    // Each writer steps by one more than the value it saw: only right if the step is re-derived
+    // from the state that the retry actually decides on.
+    const results = await Promise.all(
+      Array.from({ length: 4 }, (_, writer) => {
+        seen[writer] = [];
+        return handler.handle({
+          stream,
+          decider: counterDecider,
+          parseEvent: parseCounterEvent,
+          context,
+          retriesOnConflict: 10,
+          command: (state: CounterState): CounterCommand => {
+            const value = state.status === 'open' ? state.value : -1;
+            seen[writer]?.push(value);
+            return { type: 'Increment', by: value + 1 };
+          },
+        });
+      }),
+    );
+    const values = results.map((r) => (r.state.status === 'open' ? r.state.value : -1)).sort((a, b) => a - b);
+    // 0 → 1 → 3 → 7 → 15: each step doubled the value it was derived from, plus one.
+    expect(values).toEqual([1, 3, 7, 15]);
+    expect(seen.flat().length).toBeGreaterThanOrEqual(4);
   });
 
   it('reports the conflict without retries', async () => {
