@@ -2,6 +2,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { DomainError, ErrorCode } from '../domain/errors';
 import {
   MULTI_CLOUD_IMAGE_EVENT_TYPES,
+  MULTI_CLOUD_IMAGE_KIND,
+  MULTI_CLOUD_IMAGE_STREAM_PREFIX,
   multiCloudImageDecider,
   multiCloudImageStream,
   stateAtRevision,
@@ -12,9 +14,10 @@ import {
   type MultiCloudImageState,
 } from '../domain/multiCloudImages/multiCloudImage';
 import { assertRevisionNumber, isHead } from '../domain/versionControl/revisions';
-import { StreamNotFoundError, VersionConflictError } from '../eventStore/errors';
+import { VersionConflictError } from '../eventStore/errors';
 import { assertJson, canonicalJson } from '../eventStore/json';
-import type { LogPosition, RecordedEvent } from '../eventStore/port';
+import type { RecordedEvent } from '../eventStore/port';
+import { COMPONENT_ID, loadComponent, type ComponentKind, type LoadedComponent } from './components';
 import type { Services } from '../services';
 import { loadCloud } from './catalog';
 import type { CommandContext } from './commandHandler';
@@ -39,8 +42,6 @@ export interface MultiCloudImageWritten {
   readonly revision?: number;
 }
 
-/** Client-given ids reach stream names: anything that can't be one of ours is simply not found. */
-const COMPONENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/u;
 const CLOUD_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/u;
 /** A commit that keeps losing the race to other writers gives up after this many fresh reads. */
 const COMMIT_RETRIES = 2;
@@ -271,94 +272,15 @@ export async function deleteMultiCloudImage(
   );
 }
 
-/** An MCI folded from its whole stream; `version` undefined when the stream has no events. */
-export interface LoadedMultiCloudImage {
-  readonly state: MultiCloudImageState;
-  readonly events: readonly MultiCloudImageEvent[];
-  readonly recorded: readonly RecordedEvent[];
-  readonly version: bigint | undefined;
-  readonly position: LogPosition | undefined;
-}
+export const multiCloudImageKind: ComponentKind<MultiCloudImageState, MultiCloudImageEvent> = {
+  kind: MULTI_CLOUD_IMAGE_KIND,
+  streamPrefix: MULTI_CLOUD_IMAGE_STREAM_PREFIX,
+  decider: multiCloudImageDecider,
+  parseEvent: parseMultiCloudImageEvent,
+};
 
-export async function loadMultiCloudImage(services: Pick<Services, 'store'>, id: string): Promise<LoadedMultiCloudImage> {
-  let recorded: RecordedEvent[] = [];
-  if (COMPONENT_ID.test(id)) {
-    try {
-      recorded = await services.store.readStream(multiCloudImageStream(id));
-    } catch (error) {
-      if (!(error instanceof StreamNotFoundError)) throw error;
-    }
-  }
-  const events = recorded.map(parseMultiCloudImageEvent);
-  let state = multiCloudImageDecider.initialState();
-  for (const event of events) state = multiCloudImageDecider.evolve(state, event);
-  const last = recorded[recorded.length - 1];
-  return { state, events, recorded, version: last?.revision, position: last?.position };
-}
+export type LoadedMultiCloudImage = LoadedComponent<MultiCloudImageState, MultiCloudImageEvent>;
 
-/**
- * Time travel: the MCI as it was at `at`, folded from the events that occurred at or before that
- * instant (their `occurredAt`). NOT_FOUND for another account's MCI, one that didn't exist yet, or
- * one already deleted by then.
- */
-export async function multiCloudImageAt(
-  services: Pick<Services, 'store'>,
-  accountId: string,
-  id: string,
-  at: Date,
-): Promise<{ state: Extract<MultiCloudImageState, { status: 'active' }>; version: number }> {
-  const loaded = await loadMultiCloudImage(services, id);
-  if (loaded.state.status === 'empty' || loaded.state.accountId !== accountId)
-    throw new DomainError(ErrorCode.NOT_FOUND, 'no such MultiCloudImage');
-  let state = multiCloudImageDecider.initialState();
-  let version = -1;
-  for (let i = 0; i < loaded.recorded.length; i++) {
-    const recorded = loaded.recorded[i] as RecordedEvent;
-    const occurredAt = Date.parse(String(recorded.metadata.occurredAt ?? recorded.recordedAt.toISOString()));
-    if (occurredAt > at.getTime()) break;
-    state = multiCloudImageDecider.evolve(state, loaded.events[i] as MultiCloudImageEvent);
-    version = Number(recorded.revision);
-  }
-  if (state.status === 'empty') {
-    throw new DomainError(ErrorCode.NOT_FOUND, `MultiCloudImage '${id}' did not exist yet at ${at.toISOString()}`);
-  }
-  if (state.status === 'deleted')
-    throw new DomainError(ErrorCode.NOT_FOUND, `MultiCloudImage '${id}' was already deleted at ${at.toISOString()}`);
-  return { state, version };
-}
-
-/** One page of a component's events, oldest first, and how many the stream holds. */
-export interface HistoryPage {
-  readonly events: readonly RecordedEvent[];
-  readonly hasNextPage: boolean;
-  readonly totalCount: number;
-}
-
-/**
- * The events of an MCI of the viewer's account, oldest first, from the event store itself (the
- * record, not a read model). Deleted MCIs keep their history: it is the audit trail.
- */
-export async function multiCloudImageHistory(
-  services: Pick<Services, 'store'>,
-  accountId: string,
-  id: string,
-  page: { afterRevision: number | undefined; first: number },
-): Promise<HistoryPage> {
-  const stream = multiCloudImageStream(id);
-  let first: RecordedEvent[];
-  try {
-    first = COMPONENT_ID.test(id) ? await services.store.readStream(stream, { maxCount: 1 }) : [];
-  } catch (error) {
-    if (!(error instanceof StreamNotFoundError)) throw error;
-    first = [];
-  }
-  const origin = first[0] ? parseMultiCloudImageEvent(first[0]) : undefined;
-  const owner = origin?.type === 'MultiCloudImageCreated' || origin?.type === 'ComponentCloned' ? origin.data.accountId : undefined;
-  if (owner !== accountId) throw new DomainError(ErrorCode.NOT_FOUND, 'no such MultiCloudImage');
-  const [last] = await services.store.readStream(stream, { direction: 'backwards', maxCount: 1 });
-  const totalCount = last ? Number(last.revision) + 1 : 0;
-  const fromRevision = page.afterRevision === undefined ? 0 : page.afterRevision + 1;
-  if (fromRevision >= totalCount) return { events: [], hasNextPage: false, totalCount };
-  const events = await services.store.readStream(stream, { fromRevision: BigInt(fromRevision), maxCount: page.first + 1 });
-  return { events: events.slice(0, page.first), hasNextPage: events.length > page.first, totalCount };
+export function loadMultiCloudImage(services: Pick<Services, 'store'>, id: string): Promise<LoadedMultiCloudImage> {
+  return loadComponent(services.store, multiCloudImageKind, id);
 }

@@ -3,12 +3,14 @@ import { AccountQueries } from './accountsQueries';
 import { CatalogQueries } from './catalogQueries';
 import { MultiCloudImageQueries } from './multiCloudImagesQueries';
 import { QueryRecorder } from './queryRecorder';
+import { StreamQueries } from './streamQueries';
 
 /** Every read of the read models the API makes, one class per projection family. */
 export interface ReadModelQueries {
   readonly accounts: AccountQueries;
   readonly catalog: CatalogQueries;
   readonly multiCloudImages: MultiCloudImageQueries;
+  readonly streams: StreamQueries;
   /** Every query method calls `recorder.record('<method>')` first. */
   readonly recorder: QueryRecorder;
 }
@@ -19,6 +21,7 @@ export function createReadModelQueries(db: SqliteDatabase): ReadModelQueries {
     accounts: new AccountQueries(db, recorder),
     catalog: new CatalogQueries(db, recorder),
     multiCloudImages: new MultiCloudImageQueries(db, recorder),
+    streams: new StreamQueries(db, recorder),
     recorder,
   };
 }

@@ -1,32 +1,28 @@
 import { Arg, Authorized, Ctx, ID, Int, Query, Resolver } from 'type-graphql';
-import { multiCloudImageAt, multiCloudImageHistory } from '../../application/multiCloudImages';
-import { diffMultiCloudImages } from '../../domain/multiCloudImages/diff';
-import { MULTI_CLOUD_IMAGE_STREAM_PREFIX } from '../../domain/multiCloudImages/multiCloudImage';
+import { componentAt, componentHistory } from '../../application/components';
 import type { RecordedEvent } from '../../eventStore/port';
 import type { GraphQLContext } from '../context';
-import { multiCloudImageContentAt, pastView } from '../multiCloudImages/multiCloudImages.views';
+import { COMPONENT_KINDS, kindOfComponent, sameKind } from './componentKinds';
 import { decodePageCursor, pageSize, toConnection } from './pagination';
 import { Diff, EventConnection, RevisionRef, VersionedComponent, type RecordedEventType } from './versionControl.types';
 
 /*
  * Version control across component kinds: history (the events of one component, from the log),
  * time travel (its state at an instant, folded from the log) and diff (between any two revisions,
- * from the revision snapshots and head rows). MultiCloud Images are the only kind so far; the other
- * kinds join by dispatching on the id here. Everything is scoped to the viewer's account.
+ * from the revision snapshots and head rows), for every component kind registered in componentKinds.ts.
+ * Everything is scoped to the viewer's account.
  */
 
 const HISTORY_CURSOR_KIND = 'history';
 const STREAM_REVISION = /^(0|[1-9]\d{0,15})$/u;
 
-/** Category prefixes of component streams; the component id is what follows. */
-const COMPONENT_STREAM_PREFIXES = [MULTI_CLOUD_IMAGE_STREAM_PREFIX];
-
-function componentIdOf(stream: string): string | null {
-  const prefix = COMPONENT_STREAM_PREFIXES.find((p) => stream.startsWith(p));
+/** The component a stream belongs to: its id is what follows the kind's prefix. */
+export function componentIdOf(stream: string): string | null {
+  const prefix = COMPONENT_KINDS.map((api) => api.component.streamPrefix).find((p) => stream.startsWith(p));
   return prefix === undefined ? null : stream.slice(prefix.length);
 }
 
-function toEventType(event: RecordedEvent): RecordedEventType {
+export function toEventType(event: RecordedEvent): RecordedEventType {
   const { occurredAt, actorId, hash, prevHash } = event.metadata;
   return {
     cursor: event.cursor,
@@ -57,7 +53,8 @@ export class VersionControlResolver {
   ): Promise<EventConnection> {
     const size = pageSize(first);
     const afterRevision = after ? Number(decodePageCursor(HISTORY_CURSOR_KIND, after, STREAM_REVISION)) : undefined;
-    const page = await multiCloudImageHistory(ctx.services, ctx.viewer.accountId, id, { afterRevision, first: size });
+    const kind = await kindOfComponent(ctx, id);
+    const page = await componentHistory(ctx.services.store, kind.component, ctx.viewer.accountId, id, { afterRevision, first: size });
     return toConnection(HISTORY_CURSOR_KIND, { ...page, items: page.events }, (event) => event.revision.toString(), toEventType);
   }
 
@@ -71,8 +68,9 @@ export class VersionControlResolver {
     @Arg('at', () => Date) at: Date,
     @Ctx() ctx: GraphQLContext,
   ): Promise<VersionedComponent> {
-    const past = await multiCloudImageAt(ctx.services, ctx.viewer.accountId, id, at);
-    return pastView(past.state, past.version);
+    const kind = await kindOfComponent(ctx, id);
+    const past = await componentAt(ctx.services.store, kind.component, ctx.viewer.accountId, id, at);
+    return kind.pastView(past.state, past.version);
   }
 
   @Authorized('observer')
@@ -85,10 +83,8 @@ export class VersionControlResolver {
     @Arg('to', () => RevisionRef) to: RevisionRef,
     @Ctx() ctx: GraphQLContext,
   ): Promise<Diff> {
-    const [before, after] = await Promise.all([
-      multiCloudImageContentAt(ctx, from.id, from.revision),
-      multiCloudImageContentAt(ctx, to.id, to.revision),
-    ]);
-    return { changes: diffMultiCloudImages(before, after) };
+    const kind = await sameKind(ctx, from.id, to.id);
+    const [before, after] = await Promise.all([kind.contentAt(ctx, from.id, from.revision), kind.contentAt(ctx, to.id, to.revision)]);
+    return { changes: kind.diff(before, after) };
   }
 }
