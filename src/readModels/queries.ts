@@ -1,8 +1,11 @@
 import type { SqliteDatabase } from '../sqlite/database';
 import { AccountQueries } from './accountsQueries';
 import { CatalogQueries } from './catalogQueries';
+import { DeploymentQueries } from './deploymentsQueries';
 import { MultiCloudImageQueries } from './multiCloudImagesQueries';
 import { QueryRecorder } from './queryRecorder';
+import { RightScriptQueries } from './rightScriptsQueries';
+import { ServerTemplateQueries } from './serverTemplatesQueries';
 import { StreamQueries } from './streamQueries';
 
 /** Every read of the read models the API makes, one class per projection family. */
@@ -10,6 +13,9 @@ export interface ReadModelQueries {
   readonly accounts: AccountQueries;
   readonly catalog: CatalogQueries;
   readonly multiCloudImages: MultiCloudImageQueries;
+  readonly rightScripts: RightScriptQueries;
+  readonly serverTemplates: ServerTemplateQueries;
+  readonly deployments: DeploymentQueries;
   readonly streams: StreamQueries;
   /** Every query method calls `recorder.record('<method>')` first. */
   readonly recorder: QueryRecorder;
@@ -21,6 +27,9 @@ export function createReadModelQueries(db: SqliteDatabase): ReadModelQueries {
     accounts: new AccountQueries(db, recorder),
     catalog: new CatalogQueries(db, recorder),
     multiCloudImages: new MultiCloudImageQueries(db, recorder),
+    rightScripts: new RightScriptQueries(db, recorder),
+    serverTemplates: new ServerTemplateQueries(db, recorder),
+    deployments: new DeploymentQueries(db, recorder),
     streams: new StreamQueries(db, recorder),
     recorder,
   };

@@ -22,6 +22,11 @@ const REQUIRED: Readonly<Record<string, Right>> = {
   history: 'observer',
   diff: 'observer',
   componentAt: 'observer',
+  // queries: RightScripts
+  // queries: ServerTemplates
+  // queries: deployments
+  // queries: change feed
+  // queries: audit
   // mutations
   createAccount: 'systemOperator',
   createUser: 'admin',
@@ -38,6 +43,10 @@ const REQUIRED: Readonly<Record<string, Right>> = {
   commitMultiCloudImage: 'designer',
   cloneMultiCloudImage: 'designer',
   deleteMultiCloudImage: 'designer',
+  // mutations: RightScripts
+  // mutations: ServerTemplates
+  // mutations: deployments
+  // subscriptions
 };
 
 type Principal = { name: string; rights: readonly Right[]; headers: Headers };

@@ -1,0 +1,5 @@
+import { Resolver } from 'type-graphql';
+
+/** (Placeholder: filled in by the change that adds these operations.) */
+@Resolver()
+export class EventsResolver {}
