@@ -1,3 +1,5 @@
+import type { TextHunk } from './textDiff';
+
 /*
  * Field-level changes between two states of a component, the vocabulary of diff (and later merge):
  * every component kind lists its differences as paths like `name` or `settings.aws-us-east-1.image`.
@@ -12,6 +14,8 @@ export interface Change {
   readonly kind: ChangeKind;
   readonly before: unknown;
   readonly after: unknown;
+  /** For a changed multi-line text field (e.g. a RightScript's source): its line diff. */
+  readonly hunks?: readonly TextHunk[];
 }
 
 /** Structural equality of JSON-like values (key order doesn't matter; `undefined` and a missing key are equal). */

@@ -1,0 +1,483 @@
+import type { Decider } from '../decider';
+import { DomainError, ErrorCode } from '../errors';
+import { jsonEqual } from '../versionControl/change';
+import { bumpTrailingVersion } from '../versionControl/cloneName';
+import { assertHead, HEAD_REVISION, nextRevision } from '../versionControl/revisions';
+import { checkCommitMessage, checkDescription, checkName } from '../versionControl/text';
+import { committedDependencies, describeHeadPins, headPins, resolvedRevision, resolvedRevisions, resolveHeadPins } from './pins';
+import {
+  SEQUENCES,
+  SERVER_TEMPLATE_KIND,
+  type ActiveServerTemplate,
+  type PinTarget,
+  type RightScriptBinding,
+  type Sequence,
+  type ServerTemplateCommand,
+  type ServerTemplateContent,
+  type ServerTemplateEvent,
+  type ServerTemplateState,
+  type TemplateMultiCloudImage,
+} from './serverTemplate.types';
+
+export { headPins, resolveHeadPins, type HeadPin } from './pins';
+
+/*
+ * A ServerTemplate (domain.md, "ServerTemplate"): one aggregate per template, stream
+ * `servertemplate-<id>`. Its HEAD attaches MCIs (exactly one default) and binds RightScripts in three
+ * ordered sequences, each pinned to a committed revision or to HEAD. Whether a pinned component
+ * exists, is the viewer's and has that revision arrives in the command as a `PinTarget`.
+ */
+
+/** Bounds that keep one template's HEAD (and every event replaying it) small. */
+export const MAX_TEMPLATE_MULTI_CLOUD_IMAGES = 50;
+export const MAX_BINDINGS_PER_SEQUENCE = 100;
+
+type Command<Type extends ServerTemplateCommand['type']> = Extract<ServerTemplateCommand, { type: Type }>['data'];
+
+interface EditCommand {
+  readonly accountId: string;
+  readonly revision?: number | null;
+}
+
+/** HEAD's content, or undefined for a template that doesn't exist (any more). */
+export function headContent(state: ServerTemplateState): ServerTemplateContent | undefined {
+  return state.status === 'active' ? state.head : undefined;
+}
+
+/** The template as the viewer's account may edit it: exists, is not deleted, is theirs; HEAD only. */
+function editable(state: ServerTemplateState, command: EditCommand): ActiveServerTemplate {
+  // Missing, another account's and deleted read alike: no existence leak.
+  if (state.status !== 'active' || state.accountId !== command.accountId)
+    throw new DomainError(ErrorCode.NOT_FOUND, 'no such ServerTemplate');
+  assertHead(command.revision, state.id);
+  return state;
+}
+
+/** A component to pin as the viewer may see it: another account's reads like a missing one. */
+function pinnable(target: PinTarget | undefined, accountId: string, kind: 'MultiCloudImage' | 'RightScript'): PinTarget {
+  if (!target || target.accountId !== accountId) throw new DomainError(ErrorCode.NOT_FOUND, `no such ${kind}`);
+  return target;
+}
+
+const quoted = (ids: readonly string[]): string => ids.map((id) => `'${id}'`).join(', ');
+const describeRevision = (revision: number): string => (revision === HEAD_REVISION ? 'revision 0 (HEAD)' : `revision ${revision}`);
+
+function attachedMultiCloudImage(template: ActiveServerTemplate, multiCloudImageId: string): TemplateMultiCloudImage {
+  const attached = template.head.multiCloudImages.find((mci) => mci.multiCloudImageId === multiCloudImageId);
+  if (!attached) {
+    throw new DomainError(
+      ErrorCode.BAD_USER_INPUT,
+      `multiCloudImageId: expected a MultiCloudImage attached to this ServerTemplate (${quoted(template.head.multiCloudImages.map((mci) => mci.multiCloudImageId))}), got '${multiCloudImageId}'`,
+    );
+  }
+  return attached;
+}
+
+function checkSequence(sequence: string): Sequence {
+  const known = SEQUENCES.find((candidate) => candidate === sequence);
+  if (!known) throw new DomainError(ErrorCode.BAD_USER_INPUT, `sequence: expected one of ${SEQUENCES.join(', ')}, got '${sequence}'`);
+  return known;
+}
+
+function removeMultiCloudImage(template: ActiveServerTemplate, command: Command<'RemoveTemplateMultiCloudImage'>): ServerTemplateEvent[] {
+  const { multiCloudImages, defaultMultiCloudImageId } = template.head;
+  const removed = attachedMultiCloudImage(template, command.multiCloudImageId);
+  if (multiCloudImages.length === 1) {
+    throw new DomainError(
+      ErrorCode.BAD_USER_INPUT,
+      `a ServerTemplate needs at least one MultiCloudImage: '${removed.multiCloudImageId}' is the only one attached; attach another before removing it`,
+    );
+  }
+  const others = multiCloudImages.filter((mci) => mci !== removed).map((mci) => mci.multiCloudImageId);
+  const newDefault = command.newDefaultMultiCloudImageId ?? null;
+  const removingDefault = removed.multiCloudImageId === defaultMultiCloudImageId;
+  if ((removingDefault && newDefault === null) || (newDefault !== null && !others.includes(newDefault))) {
+    throw new DomainError(
+      ErrorCode.BAD_USER_INPUT,
+      removingDefault
+        ? `'${removed.multiCloudImageId}' is the default MultiCloudImage: removing it needs newDefaultMultiCloudImageId naming another attached MCI (${quoted(others)}), got ${newDefault === null ? 'none' : `'${newDefault}'`}`
+        : `newDefaultMultiCloudImageId: expected another attached MCI (${quoted(others)}), got '${String(newDefault)}'`,
+    );
+  }
+  const events: ServerTemplateEvent[] = [];
+  // The default changes first so no state in between lacks one.
+  if (newDefault !== null && newDefault !== defaultMultiCloudImageId) {
+    events.push({ type: 'DefaultMultiCloudImageChanged', data: { multiCloudImageId: newDefault, previous: defaultMultiCloudImageId } });
+  }
+  events.push({ type: 'TemplateMultiCloudImageRemoved', data: { multiCloudImageId: removed.multiCloudImageId, removed } });
+  return events;
+}
+
+function repinMultiCloudImage(template: ActiveServerTemplate, command: Command<'PinTemplateMultiCloudImage'>): ServerTemplateEvent[] {
+  const to = pinnable(command.to, command.accountId, 'MultiCloudImage');
+  const from = attachedMultiCloudImage(template, command.multiCloudImageId);
+  if (to.lineage !== from.lineage) {
+    throw new DomainError(
+      ErrorCode.BAD_USER_INPUT,
+      `re-pinning stays within a lineage: '${to.id}' is of lineage '${to.lineage}', the attached MCI '${from.multiCloudImageId}' of lineage '${from.lineage}'; attach it with addTemplateMultiCloudImage instead`,
+    );
+  }
+  if (to.id !== from.multiCloudImageId) {
+    const other = template.head.multiCloudImages.find((mci) => mci.multiCloudImageId === to.id);
+    if (other) {
+      throw new DomainError(
+        ErrorCode.BAD_USER_INPUT,
+        `MultiCloudImage '${to.id}' is already attached at ${describeRevision(other.revision)}: re-pin that entry, or remove one of the two`,
+      );
+    }
+  } else if (to.revision === from.revision) return [];
+  return [
+    {
+      type: 'TemplateMultiCloudImageRepinned',
+      data: { from, to: { multiCloudImageId: to.id, revision: to.revision, lineage: to.lineage } },
+    },
+  ];
+}
+
+function bindRightScript(template: ActiveServerTemplate, command: Command<'BindRightScript'>): ServerTemplateEvent[] {
+  const target = pinnable(command.rightScript, command.accountId, 'RightScript');
+  const sequence = checkSequence(command.sequence);
+  const bindings = template.head.rightScripts[sequence];
+  const bound = bindings.findIndex((binding) => binding.rightScriptId === target.id);
+  const existing = bindings[bound];
+  if (existing) {
+    throw new DomainError(
+      ErrorCode.BAD_USER_INPUT,
+      `RightScript '${target.id}' is already bound in ${sequence} at position ${bound + 1} (${describeRevision(existing.revision)}): unbind it first to move it or change its pin`,
+    );
+  }
+  if (bindings.length >= MAX_BINDINGS_PER_SEQUENCE) {
+    throw new DomainError(
+      ErrorCode.BAD_USER_INPUT,
+      `sequence ${sequence} holds at most ${MAX_BINDINGS_PER_SEQUENCE} RightScripts and has ${bindings.length}: unbind one first`,
+    );
+  }
+  const last = bindings.length + 1;
+  const position = command.position ?? last;
+  if (!Number.isSafeInteger(position) || position < 1 || position > last) {
+    throw new DomainError(ErrorCode.BAD_USER_INPUT, `position: expected 1 to ${last}, got ${position}`);
+  }
+  return [
+    {
+      type: 'RightScriptBound',
+      data: { rightScriptId: target.id, revision: target.revision, lineage: target.lineage, sequence, position },
+    },
+  ];
+}
+
+function unbindRightScript(template: ActiveServerTemplate, command: Command<'UnbindRightScript'>): ServerTemplateEvent[] {
+  const sequence = checkSequence(command.sequence);
+  const bindings = template.head.rightScripts[sequence];
+  const index = bindings.findIndex((binding) => binding.rightScriptId === command.rightScriptId);
+  const removed = bindings[index];
+  if (!removed) {
+    const bound = bindings.map((binding) => binding.rightScriptId);
+    throw new DomainError(
+      ErrorCode.BAD_USER_INPUT,
+      `rightScriptId: expected a RightScript bound in ${sequence} (${bound.length > 0 ? quoted(bound) : 'none is bound'}), got '${command.rightScriptId}'`,
+    );
+  }
+  return [{ type: 'RightScriptUnbound', data: { sequence, position: index + 1, removed } }];
+}
+
+/**
+ * The refusals a template commit would give that don't depend on its dependencies: NOT_FOUND,
+ * NOT_HEAD, a bad message, HEAD_DEPENDENCIES. The application asks before committing any HEAD
+ * dependency, so a commit refused anyway writes nothing. (NO_CHANGES needs the resolved revisions.)
+ */
+export function checkCommittable(
+  state: ServerTemplateState,
+  command: { accountId: string; revision?: number | null; message: string; commitHeadDependencies: boolean },
+): ActiveServerTemplate {
+  const template = editable(state, command);
+  checkCommitMessage(command.message);
+  const pins = headPins(template.head);
+  if (pins.length > 0 && !command.commitHeadDependencies) {
+    throw new DomainError(
+      ErrorCode.HEAD_DEPENDENCIES,
+      `revision 0 (HEAD) is pinned for ${describeHeadPins(pins)}: commit them first, or commit with commitHeadDependencies: true`,
+      { dependencies: pins.map((pin) => ({ kind: pin.kind, id: pin.id })) },
+    );
+  }
+  return template;
+}
+
+function commit(state: ServerTemplateState, command: Command<'CommitServerTemplate'>): ServerTemplateEvent[] {
+  const template = checkCommittable(state, command);
+  const { head } = template;
+  const resolved = command.commitHeadDependencies ? command.resolved : [];
+  const revisions = resolvedRevisions(head, resolved);
+  const frozen = resolveHeadPins(head, resolved);
+  if (template.lastCommitted && jsonEqual(template.lastCommitted, frozen)) {
+    throw new DomainError(
+      ErrorCode.NO_CHANGES,
+      `HEAD (with its HEAD dependencies at their committed revisions) has not changed since revision ${template.latestRevision}: nothing to commit`,
+      { latestRevision: template.latestRevision },
+    );
+  }
+  const events: ServerTemplateEvent[] = [];
+  for (const from of head.multiCloudImages) {
+    if (from.revision !== HEAD_REVISION) continue;
+    const revision = resolvedRevision(revisions, 'MultiCloudImage', from.multiCloudImageId, from.revision);
+    events.push({ type: 'TemplateMultiCloudImageRepinned', data: { from, to: { ...from, revision } } });
+  }
+  for (const sequence of SEQUENCES) {
+    head.rightScripts[sequence].forEach((binding, index) => {
+      if (binding.revision !== HEAD_REVISION) return;
+      const revision = resolvedRevision(revisions, 'RightScript', binding.rightScriptId, binding.revision);
+      events.push({
+        type: 'RightScriptRepinned',
+        data: { sequence, position: index + 1, rightScriptId: binding.rightScriptId, from: binding.revision, revision },
+      });
+    });
+  }
+  const { message, contentHash, committedAt, committedBy } = command;
+  events.push({
+    type: 'RevisionCommitted',
+    data: {
+      revision: nextRevision(template.latestRevision),
+      message,
+      contentHash,
+      committedAt,
+      committedBy,
+      dependencies: committedDependencies(head, resolved),
+    },
+  });
+  return events;
+}
+
+function alreadyExists(id: string): DomainError {
+  return new DomainError(ErrorCode.BAD_USER_INPUT, `ServerTemplate '${id}' already exists`);
+}
+
+const withRightScripts = (
+  content: ServerTemplateContent,
+  sequence: Sequence,
+  bindings: readonly RightScriptBinding[],
+): ServerTemplateContent => ({ ...content, rightScripts: { ...content.rightScripts, [sequence]: bindings } });
+
+export const serverTemplateDecider: Decider<ServerTemplateState, ServerTemplateCommand, ServerTemplateEvent> = {
+  initialState: () => ({ status: 'empty' }),
+
+  decide(command, state) {
+    switch (command.type) {
+      case 'CreateServerTemplate': {
+        const { serverTemplateId, accountId, name } = command.data;
+        const description = command.data.description ?? '';
+        checkName(name);
+        checkDescription(description);
+        if (state.status !== 'empty') throw alreadyExists(serverTemplateId);
+        const target = pinnable(command.data.multiCloudImage, accountId, 'MultiCloudImage');
+        return [
+          {
+            type: 'ServerTemplateCreated',
+            data: {
+              serverTemplateId,
+              accountId,
+              // A new component starts its own lineage, named after its first id so it is stable and unique.
+              lineage: serverTemplateId,
+              name,
+              description,
+              multiCloudImage: { multiCloudImageId: target.id, revision: target.revision, lineage: target.lineage },
+            },
+          },
+        ];
+      }
+      case 'UpdateServerTemplate': {
+        const template = editable(state, command.data);
+        const { name, description } = command.data;
+        const changed: { name?: string; description?: string } = {};
+        if (name !== undefined && name !== null) {
+          checkName(name);
+          if (name !== template.head.name) changed.name = name;
+        }
+        if (description !== undefined && description !== null) {
+          checkDescription(description);
+          if (description !== template.head.description) changed.description = description;
+        }
+        return Object.keys(changed).length === 0 ? [] : [{ type: 'ServerTemplateUpdated', data: changed }];
+      }
+      case 'AddTemplateMultiCloudImage': {
+        const template = editable(state, command.data);
+        const target = pinnable(command.data.multiCloudImage, command.data.accountId, 'MultiCloudImage');
+        const attached = template.head.multiCloudImages.find((mci) => mci.multiCloudImageId === target.id);
+        if (attached) {
+          throw new DomainError(
+            ErrorCode.BAD_USER_INPUT,
+            `MultiCloudImage '${target.id}' is already attached at ${describeRevision(attached.revision)}: use pinTemplateMultiCloudImage to change its pin`,
+          );
+        }
+        if (template.head.multiCloudImages.length >= MAX_TEMPLATE_MULTI_CLOUD_IMAGES) {
+          throw new DomainError(
+            ErrorCode.BAD_USER_INPUT,
+            `a ServerTemplate holds at most ${MAX_TEMPLATE_MULTI_CLOUD_IMAGES} MultiCloudImages and this one has ${template.head.multiCloudImages.length}: remove one first`,
+          );
+        }
+        return [
+          {
+            type: 'TemplateMultiCloudImageAdded',
+            data: { multiCloudImageId: target.id, revision: target.revision, lineage: target.lineage, isDefault: command.data.isDefault },
+          },
+        ];
+      }
+      case 'RemoveTemplateMultiCloudImage':
+        return removeMultiCloudImage(editable(state, command.data), command.data);
+      case 'SetDefaultTemplateMultiCloudImage': {
+        const template = editable(state, command.data);
+        const chosen = attachedMultiCloudImage(template, command.data.multiCloudImageId);
+        const previous = template.head.defaultMultiCloudImageId;
+        if (chosen.multiCloudImageId === previous) return [];
+        return [{ type: 'DefaultMultiCloudImageChanged', data: { multiCloudImageId: chosen.multiCloudImageId, previous } }];
+      }
+      case 'PinTemplateMultiCloudImage':
+        return repinMultiCloudImage(editable(state, command.data), command.data);
+      case 'BindRightScript':
+        return bindRightScript(editable(state, command.data), command.data);
+      case 'UnbindRightScript':
+        return unbindRightScript(editable(state, command.data), command.data);
+      case 'CommitServerTemplate':
+        return commit(state, command.data);
+      case 'CloneServerTemplate': {
+        const { serverTemplateId, accountId, source } = command.data;
+        if (!source || source.accountId !== accountId) throw new DomainError(ErrorCode.NOT_FOUND, 'no such ServerTemplate to clone');
+        const name = command.data.name ?? bumpTrailingVersion(source.content.name);
+        checkName(name);
+        if (state.status !== 'empty') throw alreadyExists(serverTemplateId);
+        return [
+          {
+            type: 'ComponentCloned',
+            data: {
+              kind: SERVER_TEMPLATE_KIND,
+              componentId: serverTemplateId,
+              accountId,
+              lineage: serverTemplateId,
+              clonedFrom: { id: source.id, revision: source.revision },
+              content: { ...source.content, name },
+            },
+          },
+        ];
+      }
+      case 'DeleteServerTemplate': {
+        const template = editable(state, command.data);
+        return [{ type: 'ComponentDeleted', data: { kind: SERVER_TEMPLATE_KIND, componentId: template.id } }];
+      }
+      default: {
+        const unknown: never = command;
+        throw new Error(`unknown ServerTemplate command ${JSON.stringify(unknown)}`);
+      }
+    }
+  },
+
+  evolve(state, event) {
+    switch (event.type) {
+      case 'ServerTemplateCreated': {
+        const { serverTemplateId, accountId, lineage, name, description, multiCloudImage } = event.data;
+        return {
+          status: 'active',
+          id: serverTemplateId,
+          accountId,
+          lineage,
+          clonedFrom: null,
+          latestRevision: 0,
+          head: {
+            name,
+            description,
+            multiCloudImages: [multiCloudImage],
+            defaultMultiCloudImageId: multiCloudImage.multiCloudImageId,
+            rightScripts: { BOOT: [], OPERATIONAL: [], DECOMMISSION: [] },
+          },
+          lastCommitted: null,
+        };
+      }
+      case 'ComponentCloned': {
+        const { componentId, accountId, lineage, clonedFrom, content } = event.data;
+        return { status: 'active', id: componentId, accountId, lineage, clonedFrom, latestRevision: 0, head: content, lastCommitted: null };
+      }
+      case 'ServerTemplateUpdated':
+        if (state.status !== 'active') return state;
+        return { ...state, head: { ...state.head, ...event.data } };
+      case 'TemplateMultiCloudImageAdded': {
+        if (state.status !== 'active') return state;
+        const { isDefault, ...added } = event.data;
+        const head = state.head;
+        return {
+          ...state,
+          head: {
+            ...head,
+            multiCloudImages: [...head.multiCloudImages, added],
+            defaultMultiCloudImageId: isDefault ? added.multiCloudImageId : head.defaultMultiCloudImageId,
+          },
+        };
+      }
+      case 'TemplateMultiCloudImageRemoved': {
+        if (state.status !== 'active') return state;
+        const multiCloudImages = state.head.multiCloudImages.filter((mci) => mci.multiCloudImageId !== event.data.multiCloudImageId);
+        return { ...state, head: { ...state.head, multiCloudImages } };
+      }
+      case 'DefaultMultiCloudImageChanged':
+        if (state.status !== 'active') return state;
+        return { ...state, head: { ...state.head, defaultMultiCloudImageId: event.data.multiCloudImageId } };
+      case 'TemplateMultiCloudImageRepinned': {
+        if (state.status !== 'active') return state;
+        const { from, to } = event.data;
+        const head = state.head;
+        return {
+          ...state,
+          head: {
+            ...head,
+            multiCloudImages: head.multiCloudImages.map((mci) => (mci.multiCloudImageId === from.multiCloudImageId ? to : mci)),
+            defaultMultiCloudImageId:
+              head.defaultMultiCloudImageId === from.multiCloudImageId ? to.multiCloudImageId : head.defaultMultiCloudImageId,
+          },
+        };
+      }
+      case 'RightScriptBound': {
+        if (state.status !== 'active') return state;
+        const { sequence, position, ...binding } = event.data;
+        const bindings = [...state.head.rightScripts[sequence]];
+        bindings.splice(position - 1, 0, binding);
+        return { ...state, head: withRightScripts(state.head, sequence, bindings) };
+      }
+      case 'RightScriptUnbound': {
+        if (state.status !== 'active') return state;
+        const { sequence, position } = event.data;
+        const bindings = state.head.rightScripts[sequence].filter((_binding, index) => index !== position - 1);
+        return { ...state, head: withRightScripts(state.head, sequence, bindings) };
+      }
+      case 'RightScriptRepinned': {
+        if (state.status !== 'active') return state;
+        const { sequence, position, revision } = event.data;
+        const bindings = state.head.rightScripts[sequence].map((binding, index) =>
+          index === position - 1 ? { ...binding, revision } : binding,
+        );
+        return { ...state, head: withRightScripts(state.head, sequence, bindings) };
+      }
+      case 'RevisionCommitted':
+        if (state.status !== 'active') return state;
+        return { ...state, latestRevision: event.data.revision, lastCommitted: state.head };
+      case 'ComponentDeleted': {
+        if (state.status !== 'active') return state;
+        const { id, accountId, lineage, clonedFrom, latestRevision } = state;
+        return { status: 'deleted', id, accountId, lineage, clonedFrom, latestRevision };
+      }
+      default: {
+        const unknown: never = event;
+        throw new Error(`unknown ServerTemplate event ${JSON.stringify(unknown)}`);
+      }
+    }
+  },
+};
+
+/**
+ * The state as it was when `revision` was committed (HEAD, 0: after every event), folded from the
+ * stream's events without the commits that came later. `undefined` when that revision was never
+ * committed. A committed revision's HEAD content is exactly what the commit froze.
+ */
+export function stateAtRevision(events: Iterable<ServerTemplateEvent>, revision: number): ServerTemplateState | undefined {
+  let state = serverTemplateDecider.initialState();
+  for (const event of events) {
+    state = serverTemplateDecider.evolve(state, event);
+    if (revision !== 0 && event.type === 'RevisionCommitted' && event.data.revision === revision) return state;
+  }
+  return revision === 0 ? state : undefined;
+}
