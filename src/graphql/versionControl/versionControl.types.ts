@@ -93,6 +93,26 @@ registerEnumType(ChangeKind, {
   },
 });
 
+@ObjectType('TextHunk', { description: 'A unified diff hunk: 1-based line numbers; a count of 0 starts on the line before.' })
+export class TextHunk {
+  @Field(() => Int)
+  fromLine!: number;
+
+  @Field(() => Int)
+  fromCount!: number;
+
+  @Field(() => Int)
+  toLine!: number;
+
+  @Field(() => Int)
+  toCount!: number;
+
+  @Field(() => [String], {
+    description: "Prefixed ' ' (context), '-' (removed) or '+' (added); '\\ No newline at end of file' follows a last line without one.",
+  })
+  lines!: readonly string[];
+}
+
 @ObjectType('Change', { description: 'One field-level difference, e.g. `settings.aws-us-east-1.image`.' })
 export class Change {
   @Field(() => String)
@@ -106,6 +126,15 @@ export class Change {
 
   @Field(() => JSONResolver, { nullable: true })
   after!: unknown;
+
+  @Field(() => [TextHunk], { nullable: true, description: 'For a multi-line text field (e.g. `source`): its line diff; null otherwise.' })
+  hunks?: readonly TextHunk[] | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'The hunks as unified diff text (`@@ -a,b +c,d @@` headers); null unless `hunks` is set.',
+  })
+  unified?: string | null;
 }
 
 @ObjectType('Diff', { description: 'The differences from one revision to another; no changes when their content is identical.' })
