@@ -22,6 +22,7 @@ import type { Services } from '../services';
 import { loadCloud } from './catalog';
 import type { CommandContext } from './commandHandler';
 import { parseDomainEvent } from './parseEvent';
+import { assertNotInUse } from './usage';
 
 /*
  * The MultiCloud Image commands behind the GraphQL mutations, and the reads that fold its stream
@@ -258,11 +259,12 @@ export function unknownRevision(id: string, revision: number, latestRevision: nu
 }
 
 export async function deleteMultiCloudImage(
-  services: MultiCloudImageServices,
+  services: MultiCloudImageServices & Pick<Services, 'queries'>,
   context: CommandContext,
   input: Edit,
 ): Promise<MultiCloudImageWritten> {
   checkComponentId(input.id);
+  await assertNotInUse(services, context.accountId, MULTI_CLOUD_IMAGE_KIND, input.id);
   return run(
     services,
     input.id,

@@ -45,6 +45,8 @@ export interface MultiCloudImagePageRequest {
   readonly nameContains?: string;
   /** Only MCIs with a setting for this cloud. */
   readonly cloudId?: string;
+  /** Only MCIs the HEAD or a committed revision of this (not deleted) template of the account pins. */
+  readonly usedByTemplateId?: string;
 }
 
 export interface MultiCloudImagePage {
@@ -105,7 +107,11 @@ const IDS = 'SELECT value FROM json_each(?)';
  */
 const PAGE_FILTER = `m.account_id = ? AND m.deleted = 0
   AND (? IS NULL OR instr(lower(m.name), lower(?)) > 0)
-  AND (? IS NULL OR EXISTS (SELECT 1 FROM rm_mci_settings s WHERE s.mci_id = m.id AND s.cloud_id = ?))`;
+  AND (? IS NULL OR EXISTS (SELECT 1 FROM rm_mci_settings s WHERE s.mci_id = m.id AND s.cloud_id = ?))
+  AND (? IS NULL OR EXISTS (
+        SELECT 1 FROM rm_template_pins p JOIN rm_templates t ON t.id = p.template_id
+         WHERE p.template_id = ? AND p.account_id = m.account_id AND p.kind = 'MultiCloudImage' AND p.component_id = m.id
+           AND t.deleted = 0))`;
 
 const toHead = (row: HeadRow): MultiCloudImageHead => ({
   id: row.id,
@@ -162,7 +168,8 @@ export class MultiCloudImageQueries {
     this.recorder.record('page');
     const name = request.nameContains === undefined || request.nameContains === '' ? null : request.nameContains;
     const cloudId = request.cloudId ?? null;
-    const filter = [request.accountId, name, name, cloudId, cloudId];
+    const templateId = request.usedByTemplateId ?? null;
+    const filter = [request.accountId, name, name, cloudId, cloudId, templateId, templateId];
     const rows = this.statements
       .get(`SELECT ${HEAD_COLUMNS} FROM rm_mcis m WHERE ${PAGE_FILTER} AND m.sort_key > ? ORDER BY m.sort_key LIMIT ?`)
       .all(...filter, request.afterSortKey ?? '', request.first + 1) as HeadRow[];

@@ -53,6 +53,7 @@ export class MultiCloudImageResolver {
       ...(after ? { afterSortKey: decodePageCursor(CURSOR_KIND, after, SORT_KEY) } : {}),
       ...(filter?.nameContains ? { nameContains: boundedFilterText(filter.nameContains) } : {}),
       ...(filter?.cloudId ? { cloudId: filter.cloudId } : {}),
+      ...(filter?.usedByTemplateId ? { usedByTemplateId: filter.usedByTemplateId } : {}),
     });
     return toConnection(CURSOR_KIND, { ...page, items: page.heads }, (head) => head.sortKey, headView);
   }

@@ -76,4 +76,11 @@ export class MultiCloudImageFilter {
 
   @Field(() => ID, { nullable: true, description: 'Only MultiCloud Images with a setting for this cloud.' })
   cloudId?: string | null;
+
+  @Field(() => ID, {
+    nullable: true,
+    description:
+      "Only MultiCloud Images this ServerTemplate pins, at HEAD or in a committed revision (none for another account's template).",
+  })
+  usedByTemplateId?: string | null;
 }

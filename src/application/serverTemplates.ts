@@ -1,0 +1,522 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { DomainError, ErrorCode } from '../domain/errors';
+import { describeHeadPins, type HeadPin } from '../domain/serverTemplates/pins';
+import {
+  checkCommittable,
+  headPins,
+  resolveHeadPins,
+  serverTemplateDecider,
+  stateAtRevision,
+} from '../domain/serverTemplates/serverTemplate';
+import {
+  SERVER_TEMPLATE_EVENT_TYPES,
+  SERVER_TEMPLATE_KIND,
+  SERVER_TEMPLATE_STREAM_PREFIX,
+  serverTemplateStream,
+  type CommittedDependency,
+  type PinTarget,
+  type Sequence,
+  type ServerTemplateCloneSource,
+  type ServerTemplateCommand,
+  type ServerTemplateContent,
+  type ServerTemplateEvent,
+  type ServerTemplateState,
+} from '../domain/serverTemplates/serverTemplate.types';
+import { jsonEqual } from '../domain/versionControl/change';
+import { assertRevisionNumber, isHead } from '../domain/versionControl/revisions';
+import { MAX_COMMIT_MESSAGE_LENGTH } from '../domain/versionControl/text';
+import { VersionConflictError } from '../eventStore/errors';
+import { assertJson, canonicalJson } from '../eventStore/json';
+import type { RecordedEvent } from '../eventStore/port';
+import type { Services } from '../services';
+import type { CommandContext } from './commandHandler';
+import { COMPONENT_ID, loadComponent, type ComponentKind, type LoadedComponent } from './components';
+import { commitMultiCloudImage, loadMultiCloudImage, unknownRevision } from './multiCloudImages';
+import { parseDomainEvent } from './parseEvent';
+import type { PinnedKind } from './usage';
+import { commitRightScript, loadRightScript, unknownRightScriptRevision } from './rightScripts';
+
+/*
+ * The ServerTemplate commands behind the GraphQL mutations, and the reads that fold its stream
+ * directly (history, time travel, a clone's source). Each command runs through the command handler
+ * on `template-<id>` and returns once the read models show its events (read-your-writes).
+ *
+ * Whatever a command pins (an MCI, a RightScript) is read from that component's own stream, never
+ * from a read model, so a pin never rests on a projection that lags; the decider gets it as a
+ * `PinTarget`.
+ */
+
+export type ServerTemplateServices = Pick<Services, 'store' | 'commands' | 'projections'>;
+
+export const parseServerTemplateEvent = (recorded: RecordedEvent): ServerTemplateEvent =>
+  parseDomainEvent<ServerTemplateEvent>(recorded, SERVER_TEMPLATE_EVENT_TYPES);
+
+/** What a mutation changed: the template's id and its stream revision now (`version`, the next `expectedVersion`). */
+export interface ServerTemplateWritten {
+  readonly id: string;
+  readonly version: number;
+  /** For a commit: the revision it created. */
+  readonly revision?: number;
+  /** For a commit: the HEAD dependencies it pinned, and which of them it committed on the way. */
+  readonly dependencies?: readonly ResolvedDependency[];
+}
+
+export interface ResolvedDependency extends CommittedDependency {
+  /** True when this commit committed it; false when its latest revision already held HEAD's content. */
+  readonly committedNow: boolean;
+}
+
+/** A commit that keeps losing the race to other writers gives up after this many fresh reads. */
+const COMMIT_RETRIES = 2;
+/** How many of the templates pinning a component an IN_USE refusal names. */
+
+const noSuchServerTemplate = (): DomainError => new DomainError(ErrorCode.NOT_FOUND, 'no such ServerTemplate');
+
+/** NOT_FOUND unless the template exists, is not deleted and belongs to `accountId` (the decider says the same, later). */
+function assertEditable(state: ServerTemplateState, accountId: string): void {
+  if (state.status !== 'active' || state.accountId !== accountId) throw noSuchServerTemplate();
+}
+
+function checkServerTemplateId(id: string): void {
+  if (!COMPONENT_ID.test(id)) throw noSuchServerTemplate();
+}
+
+/** SHA-256 (hex) of the canonical JSON of a template's content: equal content, equal hash. */
+export function serverTemplateContentHash(content: ServerTemplateContent): string {
+  return createHash('sha256')
+    .update(canonicalJson(assertJson(content, 'content')))
+    .digest('hex');
+}
+
+/** `expectedVersion` as the client sends it (an Int) → the stream revision the handler checks. */
+function expectedRevision(expectedVersion: number | null | undefined): { expectedRevision?: bigint } {
+  return expectedVersion === undefined || expectedVersion === null ? {} : { expectedRevision: BigInt(expectedVersion) };
+}
+
+async function run(
+  services: ServerTemplateServices,
+  id: string,
+  command: ServerTemplateCommand | ((state: ServerTemplateState) => ServerTemplateCommand),
+  context: CommandContext,
+  expected: { expectedRevision?: bigint | 'no_stream'; retriesOnConflict?: number },
+): Promise<ServerTemplateWritten & { state: ServerTemplateState; events: readonly ServerTemplateEvent[] }> {
+  let handled;
+  try {
+    handled = await services.commands.handle({
+      stream: serverTemplateStream(id),
+      decider: serverTemplateDecider,
+      parseEvent: parseServerTemplateEvent,
+      command,
+      context,
+      ...expected,
+    });
+  } catch (error) {
+    // The handler compares versions before the decider sees the command: a stale `expectedVersion`
+    // on another account's (or a deleted) template must still read NOT_FOUND, never reveal its version.
+    if (error instanceof VersionConflictError && expected.expectedRevision !== 'no_stream') {
+      assertEditable((await loadServerTemplate(services, id)).state, context.accountId);
+    }
+    throw error;
+  }
+  await services.projections.waitForPosition(handled.position);
+  return { id, version: Number(handled.revision ?? -1n), state: handled.state, events: handled.events };
+}
+
+/**
+ * The component a command wants to pin, read from its own stream: `undefined` when it is missing,
+ * deleted or another account's (the decider answers NOT_FOUND for all three alike). A revision it
+ * doesn't have is NOT_FOUND naming the revisions it has: only the viewer's own components get here.
+ */
+export async function pinTarget(
+  services: Pick<Services, 'store'>,
+  accountId: string,
+  kind: PinnedKind,
+  id: string,
+  revision: number | null | undefined,
+): Promise<PinTarget | undefined> {
+  const pinned = revision ?? 0;
+  assertRevisionNumber(pinned);
+  if (!COMPONENT_ID.test(id)) return undefined;
+  const { state } = kind === 'MultiCloudImage' ? await loadMultiCloudImage(services, id) : await loadRightScript(services, id);
+  if (state.status !== 'active' || state.accountId !== accountId) return undefined;
+  if (pinned > state.latestRevision) {
+    throw kind === 'MultiCloudImage'
+      ? unknownRevision(id, pinned, state.latestRevision)
+      : unknownRightScriptRevision(id, pinned, state.latestRevision);
+  }
+  return { id, accountId, lineage: state.lineage, revision: pinned };
+}
+
+export async function createServerTemplate(
+  services: ServerTemplateServices,
+  context: CommandContext,
+  input: { name: string; description?: string | null; multiCloudImageId: string; multiCloudImageRevision?: number | null },
+): Promise<ServerTemplateWritten> {
+  const multiCloudImage = await pinTarget(
+    services,
+    context.accountId,
+    'MultiCloudImage',
+    input.multiCloudImageId,
+    input.multiCloudImageRevision,
+  );
+  const id = randomUUID();
+  return run(
+    services,
+    id,
+    {
+      type: 'CreateServerTemplate',
+      data: { serverTemplateId: id, accountId: context.accountId, name: input.name, description: input.description ?? '', multiCloudImage },
+    },
+    context,
+    { expectedRevision: 'no_stream' },
+  );
+}
+
+interface Edit {
+  readonly id: string;
+  readonly expectedVersion?: number | null;
+  readonly revision?: number | null;
+}
+
+export async function updateServerTemplate(
+  services: ServerTemplateServices,
+  context: CommandContext,
+  input: Edit & { name?: string | null; description?: string | null },
+): Promise<ServerTemplateWritten> {
+  checkServerTemplateId(input.id);
+  return run(
+    services,
+    input.id,
+    {
+      type: 'UpdateServerTemplate',
+      data: { accountId: context.accountId, revision: input.revision, name: input.name, description: input.description },
+    },
+    context,
+    expectedRevision(input.expectedVersion),
+  );
+}
+
+export async function addTemplateMultiCloudImage(
+  services: ServerTemplateServices,
+  context: CommandContext,
+  input: Edit & { multiCloudImageId: string; multiCloudImageRevision?: number | null; isDefault?: boolean | null },
+): Promise<ServerTemplateWritten> {
+  checkServerTemplateId(input.id);
+  const multiCloudImage = await pinTarget(
+    services,
+    context.accountId,
+    'MultiCloudImage',
+    input.multiCloudImageId,
+    input.multiCloudImageRevision,
+  );
+  return run(
+    services,
+    input.id,
+    {
+      type: 'AddTemplateMultiCloudImage',
+      data: { accountId: context.accountId, revision: input.revision, multiCloudImage, isDefault: input.isDefault ?? false },
+    },
+    context,
+    expectedRevision(input.expectedVersion),
+  );
+}
+
+export async function removeTemplateMultiCloudImage(
+  services: ServerTemplateServices,
+  context: CommandContext,
+  input: Edit & { multiCloudImageId: string; newDefaultMultiCloudImageId?: string | null },
+): Promise<ServerTemplateWritten> {
+  checkServerTemplateId(input.id);
+  return run(
+    services,
+    input.id,
+    {
+      type: 'RemoveTemplateMultiCloudImage',
+      data: {
+        accountId: context.accountId,
+        revision: input.revision,
+        multiCloudImageId: input.multiCloudImageId,
+        newDefaultMultiCloudImageId: input.newDefaultMultiCloudImageId,
+      },
+    },
+    context,
+    expectedRevision(input.expectedVersion),
+  );
+}
+
+export async function setDefaultTemplateMultiCloudImage(
+  services: ServerTemplateServices,
+  context: CommandContext,
+  input: Edit & { multiCloudImageId: string },
+): Promise<ServerTemplateWritten> {
+  checkServerTemplateId(input.id);
+  return run(
+    services,
+    input.id,
+    {
+      type: 'SetDefaultTemplateMultiCloudImage',
+      data: { accountId: context.accountId, revision: input.revision, multiCloudImageId: input.multiCloudImageId },
+    },
+    context,
+    expectedRevision(input.expectedVersion),
+  );
+}
+
+/** Re-pins the attached MCI `multiCloudImageId` to `toMultiCloudImageId` (default: itself) at `multiCloudImageRevision`. */
+export async function pinTemplateMultiCloudImage(
+  services: ServerTemplateServices,
+  context: CommandContext,
+  input: Edit & { multiCloudImageId: string; toMultiCloudImageId?: string | null; multiCloudImageRevision?: number | null },
+): Promise<ServerTemplateWritten> {
+  checkServerTemplateId(input.id);
+  const to = await pinTarget(
+    services,
+    context.accountId,
+    'MultiCloudImage',
+    input.toMultiCloudImageId ?? input.multiCloudImageId,
+    input.multiCloudImageRevision,
+  );
+  return run(
+    services,
+    input.id,
+    {
+      type: 'PinTemplateMultiCloudImage',
+      data: { accountId: context.accountId, revision: input.revision, multiCloudImageId: input.multiCloudImageId, to },
+    },
+    context,
+    expectedRevision(input.expectedVersion),
+  );
+}
+
+export async function bindRightScript(
+  services: ServerTemplateServices,
+  context: CommandContext,
+  input: Edit & { rightScriptId: string; rightScriptRevision?: number | null; sequence: Sequence; position?: number | null },
+): Promise<ServerTemplateWritten> {
+  checkServerTemplateId(input.id);
+  const rightScript = await pinTarget(services, context.accountId, 'RightScript', input.rightScriptId, input.rightScriptRevision);
+  return run(
+    services,
+    input.id,
+    {
+      type: 'BindRightScript',
+      data: { accountId: context.accountId, revision: input.revision, rightScript, sequence: input.sequence, position: input.position },
+    },
+    context,
+    expectedRevision(input.expectedVersion),
+  );
+}
+
+export async function unbindRightScript(
+  services: ServerTemplateServices,
+  context: CommandContext,
+  input: Edit & { rightScriptId: string; sequence: Sequence },
+): Promise<ServerTemplateWritten> {
+  checkServerTemplateId(input.id);
+  return run(
+    services,
+    input.id,
+    {
+      type: 'UnbindRightScript',
+      data: { accountId: context.accountId, revision: input.revision, rightScriptId: input.rightScriptId, sequence: input.sequence },
+    },
+    context,
+    expectedRevision(input.expectedVersion),
+  );
+}
+
+/** The message a dependency committed along with a template gets: the template's, saying so, within the length bound. */
+export function dependencyCommitMessage(message: string, templateName: string): string {
+  const suffix = ` (committed with ServerTemplate '${templateName}')`;
+  const room = MAX_COMMIT_MESSAGE_LENGTH - suffix.length;
+  return `${message.length > room ? `${message.slice(0, room - 1)}…` : message}${suffix}`;
+}
+
+/**
+ * The revision a HEAD pin resolves to: HEAD committed now when it changed since its latest revision
+ * (or was never committed), else that latest revision.
+ */
+async function resolveDependency(
+  services: ServerTemplateServices,
+  context: CommandContext,
+  pin: HeadPin,
+  message: string,
+): Promise<ResolvedDependency> {
+  const load = async () => (pin.kind === 'MultiCloudImage' ? loadMultiCloudImage(services, pin.id) : loadRightScript(services, pin.id));
+  const latest = async (): Promise<ResolvedDependency | undefined> => {
+    const { state } = await load();
+    if (state.status !== 'active' || state.accountId !== context.accountId) {
+      throw new DomainError(
+        ErrorCode.NOT_FOUND,
+        `HEAD pins ${pin.kind} '${pin.id}', which no longer exists: remove or re-pin it, then commit again`,
+        { kind: pin.kind, id: pin.id },
+      );
+    }
+    const unchanged = state.latestRevision > 0 && state.lastCommitted !== null && jsonEqual(state.head, state.lastCommitted);
+    return unchanged ? { kind: pin.kind, id: pin.id, revision: state.latestRevision, committedNow: false } : undefined;
+  };
+  const found = await latest();
+  if (found) return found;
+  try {
+    const written =
+      pin.kind === 'MultiCloudImage'
+        ? await commitMultiCloudImage(services, context, { id: pin.id, message })
+        : await commitRightScript(services, context, { id: pin.id, message });
+    if (written.revision === undefined) throw new Error(`committing ${pin.kind} '${pin.id}' created no revision`);
+    return { kind: pin.kind, id: pin.id, revision: written.revision, committedNow: true };
+  } catch (error) {
+    // Someone else committed it between our read and our commit: their revision holds HEAD now.
+    if (error instanceof DomainError && error.code === ErrorCode.NO_CHANGES) {
+      const committed = await latest();
+      if (committed) return committed;
+    }
+    throw error;
+  }
+}
+
+/**
+ * Commits HEAD as the next revision. A HEAD that pins HEADs of MCIs or RightScripts is refused
+ * (HEAD_DEPENDENCIES, listing them) unless `commitHeadDependencies`: then each of those is committed
+ * first (or its latest revision taken, when HEAD didn't change since) and the new template revision
+ * pins those revisions. Every append stands on its own: a failure midway leaves complete dependency
+ * commits and an uncommitted template, and running the commit again picks up where it stopped (the
+ * dependencies already committed are unchanged since, so their revisions are taken as they are).
+ *
+ * The refusals that don't depend on the dependencies (NOT_FOUND, NOT_HEAD, the message,
+ * HEAD_DEPENDENCIES, a stale `expectedVersion`) come before anything is written.
+ */
+export async function commitServerTemplate(
+  services: ServerTemplateServices,
+  context: CommandContext,
+  input: Edit & { message: string; commitHeadDependencies?: boolean | null },
+): Promise<ServerTemplateWritten> {
+  checkServerTemplateId(input.id);
+  const commitHeadDependencies = input.commitHeadDependencies ?? false;
+  const loaded = await loadServerTemplate(services, input.id);
+  const template = checkCommittable(loaded.state, {
+    accountId: context.accountId,
+    revision: input.revision,
+    message: input.message,
+    commitHeadDependencies,
+  });
+  const expected = expectedRevision(input.expectedVersion);
+  if (expected.expectedRevision !== undefined && expected.expectedRevision !== loaded.version) {
+    throw new VersionConflictError(serverTemplateStream(input.id), expected.expectedRevision, loaded.version ?? 'no_stream');
+  }
+  const message = dependencyCommitMessage(input.message, template.head.name);
+  const resolved: ResolvedDependency[] = [];
+  // One at a time: each commit is its own append, so a failure leaves only whole commits behind.
+  for (const pin of headPins(template.head)) resolved.push(await resolveDependency(services, context, pin, message));
+  const dependencies: CommittedDependency[] = resolved.map(({ kind, id, revision }) => ({ kind, id, revision }));
+  const written = await run(
+    services,
+    input.id,
+    (state) => {
+      const head = state.status === 'active' ? state.head : undefined;
+      const unresolved = head ? headPins(head).filter((pin) => !dependencies.some((d) => d.kind === pin.kind && d.id === pin.id)) : [];
+      if (unresolved.length > 0 && commitHeadDependencies) {
+        throw new DomainError(
+          ErrorCode.VERSION_CONFLICT,
+          `ServerTemplate '${input.id}' changed while its HEAD dependencies were committed: it now also pins ${describeHeadPins(unresolved)} at HEAD; commit again`,
+        );
+      }
+      return {
+        type: 'CommitServerTemplate',
+        data: {
+          accountId: context.accountId,
+          revision: input.revision,
+          message: input.message,
+          // Without a HEAD the decider refuses anyway; with unresolved HEAD pins it says HEAD_DEPENDENCIES.
+          contentHash: head && unresolved.length === 0 ? serverTemplateContentHash(resolveHeadPins(head, dependencies)) : '',
+          committedAt: new Date().toISOString(),
+          committedBy: context.actorId,
+          commitHeadDependencies,
+          resolved: dependencies,
+        },
+      };
+    },
+    context,
+    { ...expected, retriesOnConflict: COMMIT_RETRIES },
+  );
+  const committed = written.events.find((event) => event.type === 'RevisionCommitted');
+  return {
+    id: written.id,
+    version: written.version,
+    ...(committed ? { revision: committed.data.revision } : {}),
+    dependencies: resolved,
+  };
+}
+
+/**
+ * Clones a revision (0: HEAD) of a template of the viewer's account into a new template with a new
+ * lineage, pinning what that revision pinned. The source's content is folded from its own stream.
+ */
+export async function cloneServerTemplate(
+  services: ServerTemplateServices,
+  context: CommandContext,
+  input: { id: string; revision?: number | null; name?: string | null },
+): Promise<ServerTemplateWritten> {
+  checkServerTemplateId(input.id);
+  const revision = input.revision ?? 0;
+  assertRevisionNumber(revision);
+  const source = await cloneSource(services, context.accountId, input.id, revision);
+  const id = randomUUID();
+  return run(
+    services,
+    id,
+    { type: 'CloneServerTemplate', data: { serverTemplateId: id, accountId: context.accountId, source, name: input.name } },
+    context,
+    { expectedRevision: 'no_stream' },
+  );
+}
+
+async function cloneSource(
+  services: ServerTemplateServices,
+  accountId: string,
+  id: string,
+  revision: number,
+): Promise<ServerTemplateCloneSource | undefined> {
+  const loaded = await loadServerTemplate(services, id);
+  // Missing, deleted or another account's: the decider says NOT_FOUND without telling them apart.
+  if (loaded.state.status !== 'active' || loaded.state.accountId !== accountId) return undefined;
+  if (isHead(revision)) return { id, accountId, revision: 0, content: loaded.state.head };
+  const atRevision = stateAtRevision(loaded.events, revision);
+  if (atRevision?.status !== 'active') throw unknownServerTemplateRevision(id, revision, loaded.state.latestRevision);
+  return { id, accountId, revision, content: atRevision.head };
+}
+
+export function unknownServerTemplateRevision(id: string, revision: number, latestRevision: number): DomainError {
+  return new DomainError(
+    ErrorCode.NOT_FOUND,
+    `ServerTemplate '${id}' has no revision ${revision}: ${latestRevision === 0 ? 'nothing was committed yet' : `its revisions are 1 to ${latestRevision}`} (0 is HEAD)`,
+    { latestRevision },
+  );
+}
+
+export async function deleteServerTemplate(
+  services: ServerTemplateServices,
+  context: CommandContext,
+  input: Edit,
+): Promise<ServerTemplateWritten> {
+  checkServerTemplateId(input.id);
+  return run(
+    services,
+    input.id,
+    { type: 'DeleteServerTemplate', data: { accountId: context.accountId, revision: input.revision } },
+    context,
+    expectedRevision(input.expectedVersion),
+  );
+}
+
+export const serverTemplateKind: ComponentKind<ServerTemplateState, ServerTemplateEvent> = {
+  kind: SERVER_TEMPLATE_KIND,
+  streamPrefix: SERVER_TEMPLATE_STREAM_PREFIX,
+  decider: serverTemplateDecider,
+  parseEvent: parseServerTemplateEvent,
+};
+
+export type LoadedServerTemplate = LoadedComponent<ServerTemplateState, ServerTemplateEvent>;
+
+export function loadServerTemplate(services: Pick<Services, 'store'>, id: string): Promise<LoadedServerTemplate> {
+  return loadComponent(services.store, serverTemplateKind, id);
+}

@@ -1,0 +1,48 @@
+import { DomainError, ErrorCode } from '../domain/errors';
+import type { CommittedDependency } from '../domain/serverTemplates/serverTemplate.types';
+import type { Services } from '../services';
+
+/*
+ * Impact of deleting a component: which ServerTemplate revisions pin it (domain.md: "An MCI referenced
+ * by any ServerTemplate revision or HEAD can't be deleted"). Its own module so the component kinds that
+ * can be pinned don't import the templates that pin them.
+ */
+
+/** The component kinds a template pins. */
+export type PinnedKind = CommittedDependency['kind'];
+
+/** How many of the pinning template revisions an IN_USE message names. */
+const IN_USE_SHOWN = 5;
+
+const describeUse = (templateId: string, templateRevision: number): string =>
+  `'${templateId}' ${templateRevision === 0 ? 'HEAD' : `revision ${templateRevision}`}`;
+
+/**
+ * Refuses (IN_USE) to delete an MCI or RightScript that the HEAD or a committed revision of any of the
+ * account's templates (not deleted) pins, naming up to five of them and how many there are.
+ *
+ * The pins are a read model, so it is first brought up to the end of the log: a template that pinned
+ * the component before this call counts. What remains is a race no single-stream append can close: a
+ * template command that read the component as active from its stream just before the delete, and
+ * appends its pin just after the check, pins a component that is then deleted. Such a pin stays
+ * readable (the component's history and snapshots stay), and it shows in `usedBy` so it can be found.
+ */
+export async function assertNotInUse(
+  services: Pick<Services, 'store' | 'projections' | 'queries'>,
+  accountId: string,
+  kind: PinnedKind,
+  id: string,
+): Promise<void> {
+  await services.projections.waitForPosition(await services.store.headPosition());
+  const uses = services.queries.serverTemplates.usedBy(accountId, kind, [id]);
+  if (uses.length === 0) return;
+  const shown = uses.slice(0, IN_USE_SHOWN);
+  const more = uses.length - shown.length;
+  throw new DomainError(
+    ErrorCode.IN_USE,
+    `${kind} '${id}' is pinned by ${uses.length} ServerTemplate revision${uses.length === 1 ? '' : 's'} (${shown
+      .map((use) => describeUse(use.serverTemplateId, use.templateRevision))
+      .join(', ')}${more > 0 ? ` and ${more} more` : ''}): it can't be deleted while any template revision pins it`,
+    { usedBy: shown.map((use) => ({ id: use.serverTemplateId, revision: use.templateRevision })), totalCount: uses.length },
+  );
+}
