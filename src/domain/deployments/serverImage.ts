@@ -1,0 +1,136 @@
+import { isCompatible, type Image, type InstanceType, type RegisteredCloud } from '../catalog/cloud';
+import { DomainError, ErrorCode } from '../errors';
+import type { MultiCloudImageSetting } from '../multiCloudImages/multiCloudImage';
+
+/*
+ * Which image and instance type a server gets (domain.md, "Deployments and servers"): the MCI is
+ * chosen among its template's, its setting for the server's cloud gives the image and instance
+ * type, and either may be overridden by any image or instance type of that cloud, as long as the
+ * cloud's catalog allows it (the image exists there and is not OBSOLETE, the type runs its
+ * architecture).
+ */
+
+/** An MCI attached to a template revision, as the application read it from the MCI's own stream. */
+export interface TemplateMultiCloudImageFacts {
+  readonly multiCloudImageId: string;
+  /** The revision the template pins (0: HEAD). */
+  readonly revision: number;
+  readonly isDefault: boolean;
+  /** That revision's settings by cloud id (a HEAD pin: HEAD's settings now). */
+  readonly settings: Readonly<Record<string, MultiCloudImageSetting>>;
+  /** The MCI's newest committed revision now (0 before its first commit). */
+  readonly latestRevision: number;
+}
+
+/** A ServerTemplate as the application found it in its stream, for the viewer's account or not. */
+export interface ServerTemplateFacts {
+  readonly id: string;
+  readonly accountId: string;
+  /** Its newest committed revision (0 before its first commit), to name the ones that exist. */
+  readonly latestRevision: number;
+  /** The revision asked for (0: HEAD). */
+  readonly revision: number;
+  /** The MCIs that revision pins, in the template's order; undefined when that revision was never committed. */
+  readonly multiCloudImages: readonly TemplateMultiCloudImageFacts[] | undefined;
+}
+
+/** A template revision that exists, with the MCIs it pins. */
+export type TemplateRevisionFacts = ServerTemplateFacts & { readonly multiCloudImages: readonly TemplateMultiCloudImageFacts[] };
+
+const quoted = (ids: readonly string[]): string => ids.map((id) => `'${id}'`).join(', ');
+export const revisionName = (revision: number): string => (revision === 0 ? 'HEAD' : `revision ${revision}`);
+
+/** The clouds any of the template revision's MCIs covers, sorted: its supported clouds. */
+export function supportedClouds(template: TemplateRevisionFacts): string[] {
+  return [...new Set(template.multiCloudImages.flatMap((mci) => Object.keys(mci.settings)))].sort();
+}
+
+/**
+ * The MCI a server in `cloudId` uses: the one asked for (it must be the template's and cover the
+ * cloud), else the default MCI if it covers the cloud, else the first attached MCI that does.
+ */
+export function selectMultiCloudImage(
+  template: TemplateRevisionFacts,
+  cloudId: string,
+  multiCloudImageId: string | null | undefined,
+): TemplateMultiCloudImageFacts {
+  const covers = (mci: TemplateMultiCloudImageFacts): boolean => mci.settings[cloudId] !== undefined;
+  const where = `ServerTemplate '${template.id}' ${revisionName(template.revision)}`;
+  const supported = supportedClouds(template);
+  if (multiCloudImageId !== undefined && multiCloudImageId !== null) {
+    const asked = template.multiCloudImages.find((mci) => mci.multiCloudImageId === multiCloudImageId);
+    if (!asked) {
+      throw new DomainError(
+        ErrorCode.BAD_USER_INPUT,
+        `multiCloudImageId: expected one of the MultiCloudImages of ${where} (${quoted(template.multiCloudImages.map((m) => m.multiCloudImageId))}), got '${multiCloudImageId}'`,
+      );
+    }
+    if (!covers(asked)) {
+      const clouds = Object.keys(asked.settings).sort();
+      throw new DomainError(
+        ErrorCode.NO_MCI_FOR_CLOUD,
+        `MultiCloudImage '${asked.multiCloudImageId}' (${revisionName(asked.revision)}) has no setting for cloud '${cloudId}': it covers ${clouds.length > 0 ? quoted(clouds) : 'no cloud'}`,
+        { cloudId, multiCloudImageId: asked.multiCloudImageId, multiCloudImageClouds: clouds, supportedClouds: supported },
+      );
+    }
+    return asked;
+  }
+  const chosen =
+    template.multiCloudImages.find((mci) => mci.isDefault && covers(mci)) ?? template.multiCloudImages.find((mci) => covers(mci));
+  if (!chosen) {
+    throw new DomainError(
+      ErrorCode.NO_MCI_FOR_CLOUD,
+      `${where} has no MultiCloudImage for cloud '${cloudId}': its supported clouds are ${supported.length > 0 ? quoted(supported) : 'none'}`,
+      { cloudId, supportedClouds: supported },
+    );
+  }
+  return chosen;
+}
+
+function describeImages(cloud: RegisteredCloud): string {
+  const known = Object.keys(cloud.images).slice(0, 10);
+  return known.length > 0 ? `its images include ${quoted(known)}` : 'it has no images';
+}
+
+/** An image of `cloud` a server may newly take: it exists there and is not OBSOLETE. */
+export function launchableImage(imageId: string, cloud: RegisteredCloud, origin = ''): Image {
+  const image = cloud.images[imageId];
+  if (!image) {
+    throw new DomainError(
+      ErrorCode.IMAGE_NOT_IN_CLOUD,
+      `image '${imageId}'${origin} is not an image of cloud '${cloud.id}' (${describeImages(cloud)})`,
+      { cloudId: cloud.id, imageId },
+    );
+  }
+  if (image.status === 'OBSOLETE') {
+    throw new DomainError(
+      ErrorCode.IMAGE_OBSOLETE,
+      `image '${imageId}'${origin} of cloud '${cloud.id}' is OBSOLETE: it can't be newly launched; choose an ACTIVE image`,
+      { cloudId: cloud.id, imageId },
+    );
+  }
+  return image;
+}
+
+/** An instance type `cloud` offers. */
+export function offeredInstanceType(instanceTypeId: string, cloud: RegisteredCloud): InstanceType {
+  const instanceType = cloud.instanceTypes[instanceTypeId];
+  if (!instanceType) {
+    const offered = Object.keys(cloud.instanceTypes);
+    throw new DomainError(
+      ErrorCode.BAD_USER_INPUT,
+      `instanceTypeId: expected an instance type of cloud '${cloud.id}' (${offered.length > 0 ? quoted(offered) : 'it offers none'}), got '${instanceTypeId}'`,
+    );
+  }
+  return instanceType;
+}
+
+/** ARCHITECTURE_MISMATCH unless the instance type runs the image's architecture. */
+export function assertRunsOn(image: Image, instanceType: InstanceType): void {
+  if (isCompatible(image, instanceType)) return;
+  throw new DomainError(
+    ErrorCode.ARCHITECTURE_MISMATCH,
+    `instance type '${instanceType.id}' runs ${instanceType.architectures.join(', ')}, but image '${image.id}' is ${image.architecture}`,
+    { imageArchitecture: image.architecture, instanceTypeArchitectures: [...instanceType.architectures] },
+  );
+}
