@@ -12,6 +12,15 @@ export interface GraphQLContext {
   readonly viewer: Viewer;
   /** Per-request caches keyed by the service that owns them (DataLoaders): never shared across requests. */
   readonly loaders: Map<string, unknown>;
+  /** The WebSocket an operation came on (absent over HTTP): what a subscription needs to end it. */
+  readonly connection?: SubscriptionConnection;
+}
+
+export interface SubscriptionConnection {
+  /** Live events one subscription may hold for a client that reads slower than they come. */
+  readonly maxQueuedEvents: number;
+  /** Closes the socket with a WebSocket close code and a reason (at most 123 bytes). */
+  close(code: number, reason: string): void;
 }
 
 /** Who acts, for the metadata of the events a mutation appends. */

@@ -5,14 +5,16 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { GraphQLError, type GraphQLSchema } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import { DEFAULT_MAX_QUEUED_EVENTS } from '../application/changeFeed';
 import type { Viewer } from '../domain/accounts/roles';
 import { ErrorCode } from '../domain/errors';
 import type { GraphQLContext } from '../graphql/context';
 import { formatError, isUnexpected } from '../graphql/errors';
 import { buildApiSchema } from '../graphql/schema';
+import type { Logger } from '../logger';
 import type { Services } from '../services';
 import { readiness } from './health';
 
@@ -32,12 +34,42 @@ export interface RunningHttpServer {
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/u;
 
+export interface HttpServerOptions {
+  /**
+   * Milliseconds between WebSocket pings (graphql-ws's keep-alive); a client that doesn't answer one
+   * within as long is dropped. Default 12 s; 0 turns pings off.
+   */
+  readonly keepAliveMs?: number;
+  /**
+   * Live events one change-feed subscription may hold for a client that reads slower than they are
+   * written; past it the socket is closed (4008) with the cursor to resume from. Default 1,000.
+   */
+  readonly maxQueuedFeedEvents?: number;
+}
+
+const DEFAULT_KEEP_ALIVE_MS = 12_000;
+
+/** A GraphQL error as WebSocket clients see it: through the same mapper as HTTP, unexpected ones logged and masked. */
+function formatSocketError(error: GraphQLError, logger: Logger): GraphQLFormattedError {
+  // GraphQL's own errors (validation, variable coercion) and our coded ones carry no internals.
+  if (!error.originalError) return error.toJSON();
+  // graphql-ws wraps what a subscription's iterator threw without a path, so Apollo's unwrapping misses it.
+  const original = error.path === undefined ? error.originalError : error;
+  if (isUnexpected(original)) logger.error({ err: error.originalError }, 'unexpected error (masked for the client)');
+  return formatError(error.toJSON(), original);
+}
+
 /**
  * Serves GraphQL over HTTP (`POST /graphql`) and WebSocket (graphql-ws at `/graphql`) on one port,
  * plus `/healthz` and `/readyz`.
  */
-export async function startHttpServer(services: Services, schema?: GraphQLSchema): Promise<RunningHttpServer> {
+export async function startHttpServer(
+  services: Services,
+  schema?: GraphQLSchema,
+  options: HttpServerOptions = {},
+): Promise<RunningHttpServer> {
   const { config, logger } = services;
+  const maxQueuedEvents = options.maxQueuedFeedEvents ?? DEFAULT_MAX_QUEUED_EVENTS;
   const apiSchema = schema ?? (await buildApiSchema());
   const app = express();
   app.disable('x-powered-by');
@@ -55,10 +87,25 @@ export async function startHttpServer(services: Services, schema?: GraphQLSchema
         const viewer = services.accounts.authenticate(ctx.connectionParams?.['authorization']);
         if (!viewer) throw unauthenticated();
         const requestId = randomUUID();
-        return { requestId, logger: logger.child({ requestId }), services, viewer, loaders: new Map() };
+        const { socket } = ctx.extra;
+        return {
+          requestId,
+          logger: logger.child({ requestId }),
+          services,
+          viewer,
+          loaders: new Map(),
+          connection: { maxQueuedEvents, close: (code, reason) => socket.close(code, reason) },
+        };
       },
+      onNext: (_ctx, _id, _payload, args, result) => {
+        if (!result.errors?.length) return undefined;
+        const requestLogger = (args.contextValue as GraphQLContext | undefined)?.logger ?? logger;
+        return { ...result, errors: result.errors.map((error) => formatSocketError(error, requestLogger)) };
+      },
+      onError: (_ctx, _id, _payload, errors) => errors.map((error) => formatSocketError(error, logger)),
     },
     webSockets,
+    options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS,
   );
 
   const apollo = new ApolloServer<GraphQLContext>({

@@ -18,7 +18,7 @@ import {
  */
 
 export interface RootOperation {
-  readonly kind: 'query' | 'mutation';
+  readonly kind: 'query' | 'mutation' | 'subscription';
   readonly name: string;
   readonly field: GraphQLField<unknown, unknown>;
 }
@@ -26,7 +26,16 @@ export interface RootOperation {
 export function rootOperations(schema: GraphQLSchema): RootOperation[] {
   const of = (kind: RootOperation['kind'], fields: Record<string, GraphQLField<unknown, unknown>> | undefined): RootOperation[] =>
     Object.values(fields ?? {}).map((field) => ({ kind, name: field.name, field }));
-  return [...of('query', schema.getQueryType()?.getFields()), ...of('mutation', schema.getMutationType()?.getFields())];
+  return [
+    ...of('query', schema.getQueryType()?.getFields()),
+    ...of('mutation', schema.getMutationType()?.getFields()),
+    ...of('subscription', schema.getSubscriptionType()?.getFields()),
+  ];
+}
+
+/** Unique across kinds (a query and a subscription may share a name, as `events` does). */
+export function operationKey(operation: RootOperation): string {
+  return operation.kind === 'subscription' ? `subscription ${operation.name}` : operation.name;
 }
 
 /**
@@ -56,8 +65,9 @@ export function buildCall(
   return { query: `${operation.kind}${header} { ${operation.name}${args}${selection} }`, variables };
 }
 
+/** An optional argument is passed when the chooser picks an id for it, or for an ID inside it (`filter.componentIds`). */
 function wantsId(arg: GraphQLArgument, operation: string, chooseId: IdChooser): boolean {
-  return getNamedType(arg.type).name === 'ID' && chooseId(arg.name, operation) !== undefined;
+  return idPathsOf(arg).some((path) => chooseId(path, operation) !== undefined);
 }
 
 function sample(type: GraphQLInputType, path: string, operation: string, chooseId: IdChooser): unknown {
@@ -98,6 +108,10 @@ function sample(type: GraphQLInputType, path: string, operation: string, chooseI
 
 /** Does the operation take an ID anywhere in its arguments (inputs included)? */
 export function idPaths(operation: RootOperation): string[] {
+  return operation.field.args.flatMap(idPathsOf);
+}
+
+function idPathsOf(arg: GraphQLArgument): string[] {
   const paths: string[] = [];
   const walk = (type: GraphQLInputType, path: string, seen: Set<string>): void => {
     const named = getNamedType(type);
@@ -106,6 +120,6 @@ export function idPaths(operation: RootOperation): string[] {
       for (const field of Object.values(named.getFields())) walk(field.type, `${path}.${field.name}`, new Set([...seen, named.name]));
     }
   };
-  for (const arg of operation.field.args) walk(arg.type, arg.name, new Set());
+  walk(arg.type, arg.name, new Set());
   return paths;
 }

@@ -1,0 +1,409 @@
+import { accountStream } from '../domain/accounts/account';
+import { holdsAnyRight, type Viewer } from '../domain/accounts/roles';
+import { DomainError, ErrorCode } from '../domain/errors';
+import { InvalidCursorError, InvalidRequestError, StreamNotFoundError } from '../eventStore/errors';
+import type { EventFilter, EventStore, EventSubscription, RecordedEvent } from '../eventStore/port';
+
+/*
+ * The change feed: the global log as one account may see it, read page by page (`events` query) or
+ * followed live (`events` subscription), with the store's own cursors, so a client can switch between
+ * polling and subscribing, or resume either after a disconnect, without losing or repeating an event.
+ *
+ * Who sees what (decided here, and only here):
+ * - catalog events (`cloud-…` streams) are shared facts: every account sees them;
+ * - events of the account's own `account-<id>` stream (users, tokens) only tokens with the admin role
+ *   see, and never with a token's hash (`tokenHash` is removed from `data`);
+ * - any other event is seen by the account its `metadata.accountId` names, and by no other;
+ * - publications (not built yet) will add the events an account may see through a publication shared
+ *   with it: that is the `SharedEvents` seam below.
+ * A foreign event is skipped as if it weren't there. Cursors are log positions: a page's `endCursor` may
+ * lie past skipped events, which tells nothing of what they were.
+ */
+
+/** Events every account sees: the catalog of clouds, images and instance types. */
+const SHARED_CATEGORY_PREFIXES = ['cloud-'] as const;
+const ACCOUNT_PREFIX = 'account-';
+
+/**
+ * The seam for publications: events of other accounts this viewer may see anyway (a publication
+ * shared with its account). Until publications exist, nothing is shared.
+ */
+export type SharedEvents = (viewer: Viewer, event: RecordedEvent) => boolean;
+export const NOTHING_SHARED: SharedEvents = () => false;
+
+export function isVisibleTo(viewer: Viewer, event: RecordedEvent, shared: SharedEvents = NOTHING_SHARED): boolean {
+  if (SHARED_CATEGORY_PREFIXES.some((prefix) => event.stream.startsWith(prefix))) return true;
+  if (event.stream.startsWith(ACCOUNT_PREFIX)) {
+    return (
+      event.stream === accountStream(viewer.accountId) && event.metadata.accountId === viewer.accountId && holdsAnyRight(viewer, ['admin'])
+    );
+  }
+  if (event.metadata.accountId === viewer.accountId) return true;
+  return shared(viewer, event);
+}
+
+/** The event as the feed shows it: a token's hash never leaves the service, even to its account's admins. */
+export function redacted(event: RecordedEvent): RecordedEvent {
+  const { data } = event;
+  if (typeof data !== 'object' || data === null || Array.isArray(data) || !('tokenHash' in data)) return event;
+  const { tokenHash: _hash, ...rest } = data;
+  return { ...event, data: rest };
+}
+
+/**
+ * What a client asked for, already checked: every criterion given must match (an omitted one matches
+ * everything, an empty list nothing).
+ */
+export interface FeedSelection {
+  /** Exact event types. */
+  readonly eventTypes?: readonly string[];
+  /** Stream-name prefixes: the component kinds asked for. */
+  readonly streamPrefixes?: readonly string[];
+  /** Exact stream names: the components asked for (already known to be the viewer's). */
+  readonly streams?: readonly string[];
+}
+
+/** The part of a selection the store can apply itself; the rest (exact streams, visibility) is checked here. */
+function storeFilterOf(selection: FeedSelection): EventFilter {
+  const { eventTypes, streamPrefixes, streams } = selection;
+  const prefixes =
+    streams !== undefined
+      ? streams.filter((stream) => streamPrefixes === undefined || streamPrefixes.some((prefix) => stream.startsWith(prefix)))
+      : streamPrefixes;
+  return { ...(eventTypes !== undefined ? { eventTypes } : {}), ...(prefixes !== undefined ? { streamPrefixes: prefixes } : {}) };
+}
+
+class FeedMatcher {
+  readonly storeFilter: EventFilter;
+  private readonly streams: ReadonlySet<string> | undefined;
+
+  constructor(
+    private readonly viewer: Viewer,
+    selection: FeedSelection,
+    private readonly shared: SharedEvents,
+  ) {
+    this.storeFilter = storeFilterOf(selection);
+    this.streams = selection.streams && new Set(selection.streams);
+  }
+
+  /** The event as this viewer sees it, or `undefined` when it isn't in its feed. */
+  admit(event: RecordedEvent): RecordedEvent | undefined {
+    // A component's stream is a prefix filter in the store: `mci-1` also matches `mci-10`.
+    if (this.streams !== undefined && !this.streams.has(event.stream)) return undefined;
+    return isVisibleTo(this.viewer, event, this.shared) ? redacted(event) : undefined;
+  }
+}
+
+/** Checks a client's `after` up front, naming the argument; `undefined` means from the start of the log. */
+export function checkFeedCursor(store: EventStore, after: string | null | undefined): string | undefined {
+  if (after === null || after === undefined) return undefined;
+  try {
+    store.parseCursor(after);
+  } catch (error) {
+    if (!(error instanceof InvalidCursorError) && !(error instanceof InvalidRequestError)) throw error;
+    const shown = after.length > 80 ? `${after.slice(0, 80)}…` : after;
+    throw new DomainError(ErrorCode.BAD_USER_INPUT, `after: expected an event cursor returned by this service, got '${shown}'`);
+  }
+  return after;
+}
+
+/** Store events looked at per read: a page of the feed may need several reads when most events are someone else's. */
+const READ_CHUNK = 1_000;
+/** At most this many store events are looked at for one page; the page then ends early with `hasNextPage`. */
+const MAX_EVENTS_SCANNED_PER_PAGE = 20_000;
+
+export interface FeedPage {
+  readonly events: readonly RecordedEvent[];
+  /** False only when the page reached the end of the log. */
+  readonly hasNextPage: boolean;
+  /**
+   * Where to continue (exclusive): the last event's cursor, or, when the read went past events this
+   * viewer doesn't see, the position it reached. `undefined` only for an empty log read from its start.
+   */
+  readonly endCursor: string | undefined;
+}
+
+/**
+ * One page of the viewer's feed strictly after `after`, oldest first. A page can hold fewer than
+ * `first` events (even none) with `hasNextPage` when the scan budget ran out on events the viewer
+ * doesn't see: continue from `endCursor`.
+ */
+export async function readFeedPage(
+  store: EventStore,
+  viewer: Viewer,
+  options: { after?: string; first: number; selection: FeedSelection; shared?: SharedEvents },
+): Promise<FeedPage> {
+  const matcher = new FeedMatcher(viewer, options.selection, options.shared ?? NOTHING_SHARED);
+  const events: RecordedEvent[] = [];
+  let cursor = options.after;
+  let scanned = 0;
+  for (;;) {
+    const read = await store.readAll({ after: cursor, maxCount: READ_CHUNK, filter: matcher.storeFilter });
+    for (const event of read.events) {
+      const admitted = matcher.admit(event);
+      if (admitted === undefined) continue;
+      // One event past the page proves there is a next page; it is served by the next request.
+      if (events.length === options.first) return { events, hasNextPage: true, endCursor: events[events.length - 1]?.cursor ?? cursor };
+      events.push(admitted);
+    }
+    cursor = read.cursor ?? cursor;
+    scanned += read.events.length;
+    if (read.isEnd) return { events, hasNextPage: false, endCursor: cursor };
+    if (scanned >= MAX_EVENTS_SCANNED_PER_PAGE) return { events, hasNextPage: true, endCursor: cursor };
+  }
+}
+
+/** How many events of the viewer's feed lie strictly after `after`: a scan of the log from there. */
+export async function countFeed(
+  store: EventStore,
+  viewer: Viewer,
+  options: { after?: string; selection: FeedSelection; shared?: SharedEvents },
+): Promise<number> {
+  const matcher = new FeedMatcher(viewer, options.selection, options.shared ?? NOTHING_SHARED);
+  let count = 0;
+  let cursor = options.after;
+  for (;;) {
+    const read = await store.readAll({ after: cursor, maxCount: 10 * READ_CHUNK, filter: matcher.storeFilter });
+    for (const event of read.events) if (matcher.admit(event) !== undefined) count += 1;
+    cursor = read.cursor ?? cursor;
+    if (read.isEnd) return count;
+  }
+}
+
+/** How many live events a subscription may hold for a slow client unless the server says otherwise. */
+export const DEFAULT_MAX_QUEUED_EVENTS = 1_000;
+
+export interface FeedSubscriptionOptions {
+  /** Exclusive; from the start of the log when omitted. Check it first with `checkFeedCursor`. */
+  readonly after?: string;
+  readonly selection: FeedSelection;
+  /**
+   * How many live events may wait for a client that reads slower than they are written. Past it the
+   * subscription ends and `onTooSlow` says so: memory per subscriber stays bounded.
+   */
+  readonly maxQueuedEvents: number;
+  /**
+   * Called once when the client fell too far behind, with the cursor of the last event the transport
+   * finished sending (the subscription's own `after` when none was; `undefined` when that was omitted
+   * too). A client that kept its own last cursor resumes from that one instead: it may be one further.
+   */
+  readonly onTooSlow: (lag: { queued: number; resumeAfter: string | undefined }) => void;
+  readonly shared?: SharedEvents;
+}
+
+export const TOKEN_REVOKED_MESSAGE = 'the API token of this subscription was revoked: subscribe again with a valid token';
+
+/**
+ * Follows the viewer's feed: the events strictly after `after`, then new ones as they are committed,
+ * in log order, with no gap and no duplicate at the switch. Ends with UNAUTHENTICATED as soon as the
+ * subscriber's token is revoked.
+ *
+ * Usage:
+ *   const feed = await subscribeToFeed(store, viewer, { after, selection: {}, maxQueuedEvents: 1000, onTooSlow });
+ *   for await (const event of feed) { ... }
+ */
+export async function subscribeToFeed(
+  store: EventStore,
+  viewer: Viewer,
+  options: FeedSubscriptionOptions,
+): Promise<AsyncIterableIterator<RecordedEvent>> {
+  // Revocations up to `head` are in the account stream read below; later ones reach the watch.
+  const head = await store.headPosition();
+  if (await wasRevoked(store, viewer)) throw new DomainError(ErrorCode.UNAUTHENTICATED, TOKEN_REVOKED_MESSAGE);
+  const feed = new FeedStream(store, new FeedMatcher(viewer, options.selection, options.shared ?? NOTHING_SHARED), options);
+  feed.watchRevocation(
+    viewer,
+    store.subscribe({
+      after: head === undefined ? undefined : store.cursorOf(head),
+      filter: { streamPrefixes: [accountStream(viewer.accountId)], eventTypes: ['ApiTokenRevoked'] },
+    }),
+  );
+  feed.start();
+  return feed;
+}
+
+async function wasRevoked(store: EventStore, viewer: Viewer): Promise<boolean> {
+  try {
+    const events = await store.readStream(accountStream(viewer.accountId));
+    return events.some((event) => isRevocationOf(event, viewer));
+  } catch (error) {
+    if (error instanceof StreamNotFoundError) return true;
+    throw error;
+  }
+}
+
+function isRevocationOf(event: RecordedEvent, viewer: Viewer): boolean {
+  const data = event.data as { tokenId?: unknown } | null;
+  return event.type === 'ApiTokenRevoked' && event.stream === accountStream(viewer.accountId) && data?.tokenId === viewer.tokenId;
+}
+
+/** Events read from the store per catch-up step; the next step waits until the client took them all. */
+const CATCH_UP_PAGE = 500;
+
+type Waiter = { resolve: (result: IteratorResult<RecordedEvent>) => void; reject: (error: unknown) => void };
+
+/**
+ * The iterator a subscription hands to the transport. Catch-up reads the log at the client's pace (a
+ * page, then wait until the client took it), so replaying a long history never counts as falling
+ * behind; once caught up, a live store subscription is read eagerly into a queue bounded by
+ * `maxQueuedEvents`, which only a client slower than the write rate can fill.
+ *
+ * Hand-written rather than an async generator: `return()` must end it at once even while a `next()`
+ * waits for events that may never come (an async generator queues `return()` behind it).
+ */
+class FeedStream implements AsyncIterableIterator<RecordedEvent> {
+  private readonly queue: RecordedEvent[] = [];
+  private waiter: Waiter | undefined;
+  private wakePump: (() => void) | undefined;
+  private readonly sources: EventSubscription[] = [];
+  private state: 'open' | 'failed' | 'ended' = 'open';
+  private failure: unknown;
+  private live = false;
+  /** The last event handed to the transport, and the last one it finished sending: where a resume is safe. */
+  private lastTaken: string | undefined;
+  private lastSent: string | undefined;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly matcher: FeedMatcher,
+    private readonly options: FeedSubscriptionOptions,
+  ) {
+    this.lastTaken = options.after;
+    this.lastSent = options.after;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<RecordedEvent> {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<RecordedEvent>> {
+    // Asked for the next one: the transport has finished sending the previous one.
+    this.lastSent = this.lastTaken;
+    if (this.state === 'failed') {
+      this.state = 'ended';
+      return Promise.reject(this.failure);
+    }
+    const event = this.queue.shift();
+    if (event !== undefined) {
+      this.lastTaken = event.cursor;
+      if (this.queue.length === 0) this.wake();
+      return Promise.resolve({ value: event, done: false });
+    }
+    if (this.state === 'ended') return Promise.resolve({ value: undefined, done: true });
+    if (this.waiter) return Promise.reject(new Error('the change feed is read by one consumer at a time'));
+    this.wake();
+    return new Promise((resolve, reject) => {
+      this.waiter = { resolve, reject };
+    });
+  }
+
+  return(): Promise<IteratorResult<RecordedEvent>> {
+    this.end();
+    this.state = 'ended';
+    this.failure = undefined;
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  start(): void {
+    this.pump().then(
+      () => this.end(),
+      (error: unknown) => this.fail(error),
+    );
+  }
+
+  watchRevocation(viewer: Viewer, watch: EventSubscription): void {
+    this.sources.push(watch);
+    void (async () => {
+      for await (const event of watch.events) {
+        if (isRevocationOf(event, viewer)) {
+          this.fail(new DomainError(ErrorCode.UNAUTHENTICATED, TOKEN_REVOKED_MESSAGE));
+          return;
+        }
+      }
+    })().catch((error: unknown) => this.fail(error));
+  }
+
+  private async pump(): Promise<void> {
+    const { store, matcher } = this;
+    let cursor = this.options.after;
+    for (;;) {
+      const read = await store.readAll({ after: cursor, maxCount: CATCH_UP_PAGE, filter: matcher.storeFilter });
+      if (this.state !== 'open') return;
+      for (const event of read.events) this.offer(event);
+      cursor = read.cursor ?? cursor;
+      // Caught up: a read found nothing new. The live subscription starts exactly there (exclusive).
+      if (read.isEnd && read.events.length === 0) break;
+      await this.untilTaken();
+      if (this.state !== 'open') return;
+    }
+    this.live = true;
+    const live = store.subscribe({ after: cursor, filter: matcher.storeFilter });
+    this.sources.push(live);
+    for await (const event of live.events) {
+      if (this.state !== 'open') return;
+      this.offer(event);
+    }
+  }
+
+  private offer(event: RecordedEvent): void {
+    const admitted = this.matcher.admit(event);
+    if (admitted === undefined || this.state !== 'open') return;
+    const waiter = this.waiter;
+    if (waiter) {
+      this.waiter = undefined;
+      this.lastTaken = admitted.cursor;
+      waiter.resolve({ value: admitted, done: false });
+      return;
+    }
+    this.queue.push(admitted);
+    if (this.live && this.queue.length > this.options.maxQueuedEvents) this.tooSlow();
+  }
+
+  /** Resolves once the client has taken every queued event (or the feed ended). */
+  private untilTaken(): Promise<void> {
+    if (this.queue.length === 0 || this.state !== 'open') return Promise.resolve();
+    return new Promise((resolve) => {
+      this.wakePump = resolve;
+    });
+  }
+
+  private wake(): void {
+    const wake = this.wakePump;
+    this.wakePump = undefined;
+    wake?.();
+  }
+
+  private tooSlow(): void {
+    const lag = { queued: this.queue.length, resumeAfter: this.lastSent };
+    this.end();
+    this.options.onTooSlow(lag);
+  }
+
+  private fail(error: unknown): void {
+    if (this.state !== 'open') return;
+    this.stop();
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    if (waiter) {
+      this.state = 'ended';
+      waiter.reject(error);
+    } else {
+      this.state = 'failed';
+      this.failure = error;
+    }
+  }
+
+  private end(): void {
+    if (this.state === 'open') this.state = 'ended';
+    this.stop();
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    waiter?.resolve({ value: undefined, done: true });
+  }
+
+  private stop(): void {
+    this.queue.length = 0;
+    this.wake();
+    for (const source of this.sources.splice(0)) void source.close();
+  }
+}
