@@ -7,6 +7,7 @@ import { QueryRecorder } from './queryRecorder';
 import { RightScriptQueries } from './rightScriptsQueries';
 import { ServerTemplateQueries } from './serverTemplatesQueries';
 import { StreamQueries } from './streamQueries';
+import { VerificationQueries } from './verificationQueries';
 
 /** Every read of the read models the API makes, one class per projection family. */
 export interface ReadModelQueries {
@@ -17,6 +18,7 @@ export interface ReadModelQueries {
   readonly serverTemplates: ServerTemplateQueries;
   readonly deployments: DeploymentQueries;
   readonly streams: StreamQueries;
+  readonly verification: VerificationQueries;
   /** Every query method calls `recorder.record('<method>')` first. */
   readonly recorder: QueryRecorder;
 }
@@ -31,6 +33,7 @@ export function createReadModelQueries(db: SqliteDatabase): ReadModelQueries {
     serverTemplates: new ServerTemplateQueries(db, recorder),
     deployments: new DeploymentQueries(db, recorder),
     streams: new StreamQueries(db, recorder),
+    verification: new VerificationQueries(db, recorder),
     recorder,
   };
 }

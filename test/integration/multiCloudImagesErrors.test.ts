@@ -40,7 +40,8 @@ const MESSAGES = {
   NOT_HEAD: /^only HEAD \(revision 0\) of '.+' can change; revision 1 is committed and immutable: edit HEAD, or clone revision 1/,
   NO_CHANGES: /^HEAD has not changed since revision \d+: nothing to commit$/,
   VERSION_CONFLICT: /^expectedVersion \d+ is out of date: it is at version \d+ now; read it again and retry$/,
-  NOT_FOUND: /^(no such (MultiCloudImage( to clone)?|component)|MultiCloudImage '.+' has no revision 9: its revisions are 1 to 1 \(0 is HEAD\))$/,
+  NOT_FOUND:
+    /^(no such (MultiCloudImage( to clone)?|component)|MultiCloudImage '.+' has no revision 9: its revisions are 1 to 1 \(0 is HEAD\))$/,
   FORBIDDEN: /^Mutation\.\w+ needs the 'designer' right; this token has 'observer'$/,
 } as const;
 

@@ -3,7 +3,8 @@ import { STARTER_IMAGE_NAMES, starterImageId, starterInstanceTypeId } from '../.
 import { buildApiSchema } from '../../src/graphql/schema';
 import { ok, secondAccount, type Headers } from '../support/api';
 import { buildCall, idPaths, rootOperations, type IdChooser } from '../support/operations';
-import { graphql, startTestService, type TestService } from '../support/service';
+import { startTestService, type TestService } from '../support/service';
+import { execute } from '../support/ws';
 
 /**
  * A second account's token gets NOT_FOUND for every id of the first account, in every query and
@@ -11,8 +12,25 @@ import { graphql, startTestService, type TestService } from '../support/service'
  * listed below as taking only global catalog ids). The answer is the same as for an id that never
  * existed, and nothing is written.
  */
-const GLOBAL_IDS_ONLY = new Set(['cloud', 'registerCloud', 'registerImage', 'registerInstanceType', 'deprecateImage', 'multiCloudImages']);
+const GLOBAL_IDS_ONLY = new Set([
+  'cloud',
+  'registerCloud',
+  'registerImage',
+  'registerInstanceType',
+  'deprecateImage',
+  'multiCloudImages',
+  'serverTemplates',
+]);
 
+const RIGHT_SCRIPT_OPERATIONS = new Set(['rightScript', 'updateRightScript', 'commitRightScript', 'cloneRightScript', 'deleteRightScript']);
+/** ServerTemplate operations whose `id` is a template's (the others name it `templateId`). */
+const TEMPLATE_OPERATIONS = new Set([
+  'serverTemplate',
+  'updateServerTemplate',
+  'commitServerTemplate',
+  'cloneServerTemplate',
+  'deleteServerTemplate',
+]);
 const CLOUD = 'aws-us-east-1';
 const IMAGE = starterImageId(CLOUD, STARTER_IMAGE_NAMES.centosX64);
 const SMALL = starterInstanceTypeId(CLOUD, 'small');
@@ -47,6 +65,31 @@ describe('tenant isolation: another account sees none of this account’s object
     own['user'] = createUser.id;
     const { apiTokens } = await ok<{ apiTokens: Array<{ id: string }> }>(service.url, `{ apiTokens { id } }`);
     own['token'] = (apiTokens[0] as { id: string }).id;
+    // RightScripts: one with a committed revision
+    const { createRightScript } = await ok<{ createRightScript: { id: string } }>(
+      service.url,
+      `mutation { createRightScript(input: { name: "Private script", source: "echo ours", inputs: [{ name: "SECRET_PORT", type: NUMBER }] }) { id } }`,
+    );
+    own['rightScript'] = createRightScript.id;
+    await ok(service.url, `mutation($id: ID!) { commitRightScript(id: $id, message: "first") { revision } }`, { id: own['rightScript'] });
+    // deployments: a deployment with one server, built from a template of the MCI
+    const { createServerTemplate: template } = await ok<{ createServerTemplate: { id: string } }>(
+      service.url,
+      `mutation($m: ID!) { createServerTemplate(input: { name: "Private template", multiCloudImageId: $m, multiCloudImageRevision: 1 }) { id } }`,
+      { m: own['mci'] },
+    );
+    own['template'] = template.id;
+    const { createDeployment } = await ok<{ createDeployment: { id: string } }>(
+      service.url,
+      `mutation { createDeployment(name: "Private") { id } }`,
+    );
+    own['deployment'] = createDeployment.id;
+    const { addServer } = await ok<{ addServer: { id: string } }>(
+      service.url,
+      `mutation($d: ID!, $t: ID!, $c: ID!) { addServer(input: { deploymentId: $d, name: "web", serverTemplateId: $t, cloudId: $c }) { id } }`,
+      { d: own['deployment'], t: template.id, c: CLOUD },
+    );
+    own['server'] = addServer.id;
   });
   afterAll(() => service.stop());
 
@@ -59,6 +102,11 @@ describe('tenant isolation: another account sees none of this account’s object
     if (leaf === 'imageId') return IMAGE;
     if (leaf === 'instanceTypeId') return SMALL;
     if (leaf === 'kernelImageId' || leaf === 'ramdiskImageId') return undefined;
+    if (leaf === 'rightScriptId' || RIGHT_SCRIPT_OPERATIONS.has(operation)) return own['rightScript'];
+    if (leaf === 'deploymentId' || operation === 'deployment') return own['deployment'];
+    if (leaf === 'serverId') return own['server'];
+    if (leaf === 'templateId' || leaf === 'serverTemplateId' || (leaf === 'id' && TEMPLATE_OPERATIONS.has(operation)))
+      return own['template'];
     return own['mci'];
   };
 
@@ -69,7 +117,8 @@ describe('tenant isolation: another account sees none of this account’s object
       covered.push(operation.name);
       const theirs = buildCall(operation, chooseOwn);
       const before = await service.services.store.headPosition();
-      const response = await graphql(service.url, theirs.query, theirs.variables, { ...intruder });
+      // Subscriptions run over a WebSocket, answered by their first message.
+      const response = await execute(service.url, theirs.query, theirs.variables, { ...intruder });
       const error = response.body.errors?.[0];
       expect({ operation: operation.name, code: error?.extensions?.['code'] }).toEqual({ operation: operation.name, code: 'NOT_FOUND' });
       expect(await service.services.store.headPosition()).toEqual(before);
@@ -78,15 +127,11 @@ describe('tenant isolation: another account sees none of this account’s object
       const ghost = '00000000-0000-4000-8000-000000000000';
       const nobodys = buildCall(operation, (path, op) => {
         const chosen = chooseOwn(path, op);
-        return chosen === own['mci'] || chosen === own['user'] || chosen === own['token'] ? ghost : chosen;
+        return chosen !== undefined && Object.values(own).includes(chosen) ? ghost : chosen;
       });
-      const missing = await graphql(service.url, nobodys.query, nobodys.variables, { ...intruder });
+      const missing = await execute(service.url, nobodys.query, nobodys.variables, { ...intruder });
       const mask = (message: string | undefined): string | undefined =>
-        message
-          ?.replaceAll(own['mci'] as string, '<id>')
-          .replaceAll(own['user'] as string, '<id>')
-          .replaceAll(own['token'] as string, '<id>')
-          .replaceAll(ghost, '<id>');
+        [...Object.values(own), ghost].reduce((masked, id) => masked?.replaceAll(id, '<id>'), message);
       expect({ operation: operation.name, message: mask(error?.message) }).toEqual({
         operation: operation.name,
         message: mask(missing.body.errors?.[0]?.message),
@@ -94,6 +139,19 @@ describe('tenant isolation: another account sees none of this account’s object
     }
     expect(covered).toEqual(
       expect.arrayContaining(['multiCloudImage', 'history', 'diff', 'componentAt', 'mapImage', 'commitMultiCloudImage', 'revokeApiToken']),
+    );
+    expect(covered).toEqual(expect.arrayContaining(['deployment', 'addServer', 'updateServer']));
+    expect(covered).toEqual(expect.arrayContaining(['blame']));
+    expect(covered.filter((name) => name === 'events')).toHaveLength(2); // the change feed's query and subscription
+    expect(covered).toEqual(expect.arrayContaining([...RIGHT_SCRIPT_OPERATIONS]));
+    expect(covered).toEqual(
+      expect.arrayContaining([
+        ...TEMPLATE_OPERATIONS,
+        'addTemplateMultiCloudImage',
+        'pinTemplateMultiCloudImage',
+        'bindRightScript',
+        'unbindRightScript',
+      ]),
     );
   });
 
@@ -107,5 +165,21 @@ describe('tenant isolation: another account sees none of this account’s object
     expect(multiCloudImages).toEqual({ totalCount: 0, nodes: [] });
     const { users } = await ok<{ users: Array<{ id: string }> }>(service.url, `{ users { id } }`, {}, intruder);
     expect(users.map((u) => u.id)).not.toContain(own['user']);
+    const { rightScripts } = await ok<{ rightScripts: { totalCount: number } }>(
+      service.url,
+      `{ rightScripts { totalCount } }`,
+      {},
+      intruder,
+    );
+    expect(rightScripts.totalCount).toBe(0);
+    const { deployments } = await ok<{ deployments: { totalCount: number } }>(service.url, `{ deployments { totalCount } }`, {}, intruder);
+    expect(deployments.totalCount).toBe(0);
+    const { serverTemplates } = await ok<{ serverTemplates: { totalCount: number } }>(
+      service.url,
+      `{ serverTemplates { totalCount } }`,
+      {},
+      intruder,
+    );
+    expect(serverTemplates.totalCount).toBe(0);
   });
 });

@@ -23,7 +23,7 @@ export { headPins, resolveHeadPins, type HeadPin } from './pins';
 
 /*
  * A ServerTemplate (domain.md, "ServerTemplate"): one aggregate per template, stream
- * `servertemplate-<id>`. Its HEAD attaches MCIs (exactly one default) and binds RightScripts in three
+ * `template-<id>`. Its HEAD attaches MCIs (exactly one default) and binds RightScripts in three
  * ordered sequences, each pinned to a committed revision or to HEAD. Whether a pinned component
  * exists, is the viewer's and has that revision arrives in the command as a `PinTarget`.
  */

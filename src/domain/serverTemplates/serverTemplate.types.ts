@@ -3,11 +3,11 @@ import type { ClonedFrom } from '../multiCloudImages/multiCloudImage';
 /*
  * The ServerTemplate's vocabulary (domain.md, "ServerTemplate"): its state, events and commands. The
  * decider (serverTemplate.ts), the application, the projection and the API all speak these types;
- * one stream per template, `servertemplate-<id>`.
+ * one stream per template, `template-<id>`.
  */
 
 export const SERVER_TEMPLATE_KIND = 'ServerTemplate';
-export const SERVER_TEMPLATE_STREAM_PREFIX = 'servertemplate-';
+export const SERVER_TEMPLATE_STREAM_PREFIX = 'template-';
 export const serverTemplateStream = (id: string): string => `${SERVER_TEMPLATE_STREAM_PREFIX}${id}`;
 
 export const SEQUENCES = ['BOOT', 'OPERATIONAL', 'DECOMMISSION'] as const;
@@ -165,7 +165,13 @@ interface EditCommand {
 export type ServerTemplateCommand =
   | {
       type: 'CreateServerTemplate';
-      data: { serverTemplateId: string; accountId: string; name: string; description?: string | null; multiCloudImage: PinTarget | undefined };
+      data: {
+        serverTemplateId: string;
+        accountId: string;
+        name: string;
+        description?: string | null;
+        multiCloudImage: PinTarget | undefined;
+      };
     }
   | { type: 'UpdateServerTemplate'; data: EditCommand & { name?: string | null; description?: string | null } }
   | { type: 'AddTemplateMultiCloudImage'; data: EditCommand & { multiCloudImage: PinTarget | undefined; isDefault: boolean } }

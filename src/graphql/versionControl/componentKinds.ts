@@ -7,6 +7,14 @@ import type { Change } from '../../domain/versionControl/change';
 import type { GraphQLContext } from '../context';
 import { multiCloudImageContentAt, pastView as multiCloudImagePastView } from '../multiCloudImages/multiCloudImages.views';
 import type { VersionedComponent } from './versionControl.types';
+import { rightScriptKind } from '../../application/rightScripts';
+import { diffRightScripts } from '../../domain/rightScripts/diff';
+import type { ActiveRightScript, RightScriptContent } from '../../domain/rightScripts/rightScript';
+import { pastView as rightScriptPastView, rightScriptContentAt } from '../rightScripts/rightScripts.views';
+import { serverTemplateKind } from '../../application/serverTemplates';
+import { diffServerTemplates } from '../../domain/serverTemplates/diff';
+import type { ActiveServerTemplate, ServerTemplateContent } from '../../domain/serverTemplates/serverTemplate.types';
+import { pastView as serverTemplatePastView, serverTemplateContentAt } from '../serverTemplates/serverTemplates.views';
 
 /*
  * The component kinds the version-control operations (history, componentAt, diff, and whatever reads
@@ -35,6 +43,18 @@ export const COMPONENT_KINDS: readonly ComponentKindApi[] = [
     contentAt: multiCloudImageContentAt,
     diff: diffMultiCloudImages,
     pastView: multiCloudImagePastView,
+  }),
+  componentKindApi<RightScriptContent, ActiveRightScript>({
+    component: rightScriptKind as unknown as ComponentKind,
+    contentAt: rightScriptContentAt,
+    diff: diffRightScripts,
+    pastView: rightScriptPastView,
+  }),
+  componentKindApi<ServerTemplateContent, ActiveServerTemplate>({
+    component: serverTemplateKind as unknown as ComponentKind,
+    contentAt: serverTemplateContentAt,
+    diff: diffServerTemplates,
+    pastView: serverTemplatePastView,
   }),
 ];
 
