@@ -4,7 +4,7 @@ import { blame, type BlameEntry, type StreamEvent } from '../domain/versionContr
 import { BLAME_SUBJECTS } from '../domain/versionControl/blameFields';
 import { assertRevisionNumber, isHead } from '../domain/versionControl/revisions';
 import type { EventStore, RecordedEvent } from '../eventStore/port';
-import { loadComponent, noSuch, occurredAt, type ComponentKind } from './components';
+import { loadComponent, noSuch, occurredAt, unknownRevision, type ComponentKind } from './components';
 
 /*
  * Blame of a component of any kind, from its own stream (the record, not a read model). A deleted
@@ -19,18 +19,6 @@ export interface ComponentBlame {
   readonly revision: number;
   /** Each entry with the event that set it as the store recorded it. */
   readonly entries: ReadonlyArray<BlameEntry & { readonly recorded: RecordedEvent }>;
-}
-
-function describeRevisions(latestRevision: number): string {
-  return latestRevision === 0 ? 'nothing was committed' : `its revisions are 1 to ${latestRevision}`;
-}
-
-export function unknownComponentRevision(kind: string, id: string, revision: number, latestRevision: number): DomainError {
-  return new DomainError(
-    ErrorCode.NOT_FOUND,
-    `${kind} '${id}' has no revision ${revision}: ${describeRevisions(latestRevision)} (0 is HEAD)`,
-    { latestRevision },
-  );
 }
 
 /**
@@ -69,7 +57,7 @@ export async function blameComponent(
     actorId: typeof recorded.metadata.actorId === 'string' ? recorded.metadata.actorId : null,
   }));
   const entries = blame(stream, subject, target);
-  if (!entries) throw unknownComponentRevision(kind.kind, id, target, state.latestRevision);
+  if (!entries) throw unknownRevision(kind.kind, id, target, state.latestRevision);
   const recordedById = new Map(loaded.recorded.map((recorded) => [recorded.id, recorded]));
   return {
     id,

@@ -1,7 +1,11 @@
-import type { Decider, DomainEvent } from '../domain/decider';
+import { createHash } from 'node:crypto';
+import { fold, type Decider, type DomainEvent } from '../domain/decider';
 import { DomainError, ErrorCode } from '../domain/errors';
-import { StreamNotFoundError } from '../eventStore/errors';
+import { StreamNotFoundError, VersionConflictError } from '../eventStore/errors';
+import { assertJson, canonicalJson } from '../eventStore/json';
 import type { EventStore, LogPosition, RecordedEvent } from '../eventStore/port';
+import type { Services } from '../services';
+import type { CommandContext } from './commandHandler';
 
 /*
  * What every versioned component kind (MultiCloud Image, RightScript, ServerTemplate) shares when it
@@ -145,4 +149,87 @@ export async function componentHistory(
   if (fromRevision >= totalCount) return { events: [], hasNextPage: false, totalCount };
   const events = await store.readStream(stream, { fromRevision: BigInt(fromRevision), maxCount: page.first + 1 });
   return { events: events.slice(0, page.first), hasNextPage: events.length > page.first, totalCount };
+}
+
+/*
+ * Commands on an aggregate owned by an account (a component, a deployment): the steps every kind's
+ * commands share, so each application module holds only what is its own.
+ */
+
+/** The states an owned aggregate folds to: only an `active` one of the viewer's account may be edited. */
+export type OwnedState = { readonly status: 'empty' } | { readonly status: string; readonly accountId: string };
+
+/** A kind whose commands run through the command handler: its full decider, not only its fold. */
+export type CommandKind<State extends OwnedState, Command, Event extends DomainEvent> = Omit<
+  ComponentKind<ComponentState, Event>,
+  'decider'
+> & {
+  readonly decider: Decider<State, Command, Event>;
+};
+
+/** `expectedVersion` as the client sends it (an Int) → the stream revision the handler checks. */
+export function expectedRevision(expectedVersion: number | null | undefined): { expectedRevision?: bigint } {
+  return expectedVersion === undefined || expectedVersion === null ? {} : { expectedRevision: BigInt(expectedVersion) };
+}
+
+/** An id that can't be one of ours is simply not found, before it reaches a stream name or a message. */
+export function checkId(kind: Pick<ComponentKind, 'kind'>, id: string): void {
+  if (!COMPONENT_ID.test(id)) throw noSuch(kind);
+}
+
+/** SHA-256 (hex) of the canonical JSON of a component's content: equal content, equal hash. */
+export function contentHash(content: unknown): string {
+  return createHash('sha256')
+    .update(canonicalJson(assertJson(content, 'content')))
+    .digest('hex');
+}
+
+/** NOT_FOUND for a revision never committed, naming the ones there are. */
+export function unknownRevision(kind: string, id: string, revision: number, latestRevision: number): DomainError {
+  const revisions = latestRevision === 0 ? 'nothing was committed yet' : `its revisions are 1 to ${latestRevision}`;
+  return new DomainError(ErrorCode.NOT_FOUND, `${kind} '${id}' has no revision ${revision}: ${revisions} (0 is HEAD)`, { latestRevision });
+}
+
+/** What a command wrote: the aggregate's stream revision now (`version`, the client's next `expectedVersion`). */
+export interface CommandWritten<State, Event> {
+  readonly id: string;
+  readonly version: number;
+  readonly state: State;
+  readonly events: readonly Event[];
+}
+
+/**
+ * Runs a command on the aggregate `id` of `kind` through the command handler, then waits until the read
+ * models show its events (read-your-writes). The handler compares `expectedVersion` before the decider
+ * sees the command, so a version conflict on a missing, deleted or another account's aggregate is
+ * re-checked and answered NOT_FOUND: a stale version never reveals that the aggregate exists.
+ */
+export async function runCommand<State extends OwnedState, Command, Event extends DomainEvent>(
+  services: Pick<Services, 'store' | 'commands' | 'projections'>,
+  kind: CommandKind<State, Command, Event>,
+  id: string,
+  command: NoInfer<Command> | ((state: State) => NoInfer<Command>),
+  context: CommandContext,
+  expected: { expectedRevision?: bigint | 'no_stream'; retriesOnConflict?: number },
+): Promise<CommandWritten<State, Event>> {
+  let handled;
+  try {
+    handled = await services.commands.handle({
+      stream: componentStream(kind, id),
+      decider: kind.decider,
+      parseEvent: kind.parseEvent,
+      command,
+      context,
+      ...expected,
+    });
+  } catch (error) {
+    if (error instanceof VersionConflictError && expected.expectedRevision !== 'no_stream') {
+      const recorded = await readComponentStream(services.store, kind, id);
+      const state = fold(kind.decider, recorded.map(kind.parseEvent));
+      if (state.status !== 'active' || !('accountId' in state) || state.accountId !== context.accountId) throw noSuch(kind);
+    }
+    throw error;
+  }
+  await services.projections.waitForPosition(handled.position);
+  return { id, version: Number(handled.revision ?? -1n), state: handled.state, events: handled.events };
 }

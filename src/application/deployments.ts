@@ -3,7 +3,7 @@ import type { RegisteredCloud } from '../domain/catalog/cloud';
 import {
   DEPLOYMENT_EVENT_TYPES,
   deploymentDecider,
-  deploymentStream,
+  DEPLOYMENT_STREAM_PREFIX,
   type DeploymentCommand,
   type DeploymentEvent,
   type DeploymentState,
@@ -15,12 +15,11 @@ import { stateAtRevision as multiCloudImageAtRevision } from '../domain/multiClo
 import { stateAtRevision as serverTemplateAtRevision } from '../domain/serverTemplates/serverTemplate';
 import type { TemplateMultiCloudImage } from '../domain/serverTemplates/serverTemplate.types';
 import { assertRevisionNumber, isHead } from '../domain/versionControl/revisions';
-import { StreamNotFoundError, VersionConflictError } from '../eventStore/errors';
 import type { RecordedEvent } from '../eventStore/port';
 import type { Services } from '../services';
 import { loadCloud } from './catalog';
 import type { CommandContext } from './commandHandler';
-import { COMPONENT_ID } from './components';
+import { checkId, COMPONENT_ID, expectedRevision, readComponentStream, runCommand, type CommandKind } from './components';
 import { loadMultiCloudImage } from './multiCloudImages';
 import { parseDomainEvent } from './parseEvent';
 import { loadServerTemplate } from './serverTemplates';
@@ -50,12 +49,6 @@ const ADD_SERVER_RETRIES = 3;
 /** Catalog and component ids are at most 128 characters: a longer one can't name anything. */
 const MAX_ID_LENGTH = 128;
 
-const noSuchDeployment = (): DomainError => new DomainError(ErrorCode.NOT_FOUND, 'no such Deployment');
-
-function checkDeploymentId(id: string): void {
-  if (!COMPONENT_ID.test(id)) throw noSuchDeployment();
-}
-
 /** Refuses an id no catalog object or component can have, before it is echoed back in a message. */
 function boundedId(what: string, id: string | null | undefined): void {
   if (typeof id === 'string' && id.length > MAX_ID_LENGTH) {
@@ -63,50 +56,16 @@ function boundedId(what: string, id: string | null | undefined): void {
   }
 }
 
-function expectedRevision(expectedVersion: number | null | undefined): { expectedRevision?: bigint } {
-  return expectedVersion === undefined || expectedVersion === null ? {} : { expectedRevision: BigInt(expectedVersion) };
-}
+/** A deployment is owned by an account like a component is, so its commands take the same steps. */
+export const deploymentKind: CommandKind<DeploymentState, DeploymentCommand, DeploymentEvent> = {
+  kind: 'Deployment',
+  streamPrefix: DEPLOYMENT_STREAM_PREFIX,
+  decider: deploymentDecider,
+  parseEvent: parseDeploymentEvent,
+};
 
 export async function loadDeployment(services: Pick<Services, 'store'>, id: string): Promise<DeploymentState> {
-  if (!COMPONENT_ID.test(id)) return deploymentDecider.initialState();
-  let recorded: RecordedEvent[];
-  try {
-    recorded = await services.store.readStream(deploymentStream(id));
-  } catch (error) {
-    if (error instanceof StreamNotFoundError) return deploymentDecider.initialState();
-    throw error;
-  }
-  return fold(deploymentDecider, recorded.map(parseDeploymentEvent));
-}
-
-async function run(
-  services: DeploymentServices,
-  id: string,
-  command: DeploymentCommand,
-  context: CommandContext,
-  expected: { expectedRevision?: bigint | 'no_stream'; retriesOnConflict?: number },
-): Promise<DeploymentWritten> {
-  let handled;
-  try {
-    handled = await services.commands.handle({
-      stream: deploymentStream(id),
-      decider: deploymentDecider,
-      parseEvent: parseDeploymentEvent,
-      command,
-      context,
-      ...expected,
-    });
-  } catch (error) {
-    // The handler compares versions before the decider sees the command: a stale `expectedVersion`
-    // on another account's deployment must still read NOT_FOUND, never reveal its version.
-    if (error instanceof VersionConflictError && expected.expectedRevision !== 'no_stream') {
-      const state = await loadDeployment(services, id);
-      if (state.status !== 'active' || state.accountId !== context.accountId) throw noSuchDeployment();
-    }
-    throw error;
-  }
-  await services.projections.waitForPosition(handled.position);
-  return { id, version: Number(handled.revision ?? -1n) };
+  return fold(deploymentDecider, (await readComponentStream(services.store, deploymentKind, id)).map(parseDeploymentEvent));
 }
 
 export async function createDeployment(
@@ -115,8 +74,9 @@ export async function createDeployment(
   input: { name: string },
 ): Promise<DeploymentWritten> {
   const id = randomUUID();
-  return run(
+  return runCommand(
     services,
+    deploymentKind,
     id,
     { type: 'CreateDeployment', data: { deploymentId: id, accountId: context.accountId, name: input.name } },
     context,
@@ -193,7 +153,7 @@ export interface AddServerInput {
  * and instance type unless they are given.
  */
 export async function addServer(services: DeploymentServices, context: CommandContext, input: AddServerInput): Promise<DeploymentWritten> {
-  checkDeploymentId(input.deploymentId);
+  checkId(deploymentKind, input.deploymentId);
   const revision = input.serverTemplateRevision ?? 0;
   assertRevisionNumber(revision, 'serverTemplateRevision');
   boundedId('multiCloudImageId', input.multiCloudImageId);
@@ -205,8 +165,9 @@ export async function addServer(services: DeploymentServices, context: CommandCo
     cloudFacts(services, input.cloudId),
   ]);
   const serverId = randomUUID();
-  const written = await run(
+  const written = await runCommand(
     services,
+    deploymentKind,
     input.deploymentId,
     {
       type: 'AddServer',
@@ -248,7 +209,7 @@ export async function updateServer(
   context: CommandContext,
   input: UpdateServerInput,
 ): Promise<DeploymentWritten> {
-  checkDeploymentId(input.deploymentId);
+  checkId(deploymentKind, input.deploymentId);
   boundedId('multiCloudImageId', input.multiCloudImageId);
   boundedId('imageId', input.imageId);
   boundedId('instanceTypeId', input.instanceTypeId);
@@ -265,8 +226,9 @@ export async function updateServer(
           : undefined,
       ])
     : [undefined, undefined];
-  const written = await run(
+  const written = await runCommand(
     services,
+    deploymentKind,
     input.deploymentId,
     {
       type: 'UpdateServer',

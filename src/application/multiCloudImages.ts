@@ -1,23 +1,27 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { DomainError, ErrorCode } from '../domain/errors';
+import { randomUUID } from 'node:crypto';
 import {
   MULTI_CLOUD_IMAGE_EVENT_TYPES,
   MULTI_CLOUD_IMAGE_KIND,
   MULTI_CLOUD_IMAGE_STREAM_PREFIX,
   multiCloudImageDecider,
-  multiCloudImageStream,
   stateAtRevision,
   type CloneSource,
   type MultiCloudImageCommand,
-  type MultiCloudImageContent,
   type MultiCloudImageEvent,
   type MultiCloudImageState,
 } from '../domain/multiCloudImages/multiCloudImage';
 import { assertRevisionNumber, isHead } from '../domain/versionControl/revisions';
-import { VersionConflictError } from '../eventStore/errors';
-import { assertJson, canonicalJson } from '../eventStore/json';
 import type { RecordedEvent } from '../eventStore/port';
-import { COMPONENT_ID, loadComponent, type ComponentKind, type LoadedComponent } from './components';
+import {
+  checkId,
+  contentHash,
+  expectedRevision,
+  loadComponent,
+  runCommand,
+  unknownRevision,
+  type CommandKind,
+  type LoadedComponent,
+} from './components';
 import type { Services } from '../services';
 import { loadCloud } from './catalog';
 import type { CommandContext } from './commandHandler';
@@ -47,64 +51,15 @@ const CLOUD_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/u;
 /** A commit that keeps losing the race to other writers gives up after this many fresh reads. */
 const COMMIT_RETRIES = 2;
 
-/** NOT_FOUND unless the MCI exists, is not deleted and belongs to `accountId` (the decider says the same, later). */
-function assertEditable(state: MultiCloudImageState, accountId: string): void {
-  if (state.status !== 'active' || state.accountId !== accountId) throw new DomainError(ErrorCode.NOT_FOUND, 'no such MultiCloudImage');
-}
-
-export function checkComponentId(id: string): void {
-  if (!COMPONENT_ID.test(id)) throw new DomainError(ErrorCode.NOT_FOUND, 'no such MultiCloudImage');
-}
-
-/** SHA-256 (hex) of the canonical JSON of an MCI's content: equal content, equal hash. */
-export function contentHash(content: MultiCloudImageContent): string {
-  return createHash('sha256')
-    .update(canonicalJson(assertJson(content, 'content')))
-    .digest('hex');
-}
-
-/** `expectedVersion` as the client sends it (an Int) → the stream revision the handler checks. */
-function expectedRevision(expectedVersion: number | null | undefined): { expectedRevision?: bigint } {
-  return expectedVersion === undefined || expectedVersion === null ? {} : { expectedRevision: BigInt(expectedVersion) };
-}
-
-async function run(
-  services: MultiCloudImageServices,
-  id: string,
-  command: MultiCloudImageCommand | ((state: MultiCloudImageState) => MultiCloudImageCommand),
-  context: CommandContext,
-  expected: { expectedRevision?: bigint | 'no_stream'; retriesOnConflict?: number },
-): Promise<MultiCloudImageWritten & { state: MultiCloudImageState; events: readonly MultiCloudImageEvent[] }> {
-  let handled;
-  try {
-    handled = await services.commands.handle({
-      stream: multiCloudImageStream(id),
-      decider: multiCloudImageDecider,
-      parseEvent: parseMultiCloudImageEvent,
-      command,
-      context,
-      ...expected,
-    });
-  } catch (error) {
-    // The handler compares versions before the decider sees the command: a stale `expectedVersion`
-    // on another account's (or a deleted) MCI must still read NOT_FOUND, never reveal its version.
-    if (error instanceof VersionConflictError && expected.expectedRevision !== 'no_stream') {
-      assertEditable((await loadMultiCloudImage(services, id)).state, context.accountId);
-    }
-    throw error;
-  }
-  await services.projections.waitForPosition(handled.position);
-  return { id, version: Number(handled.revision ?? -1n), state: handled.state, events: handled.events };
-}
-
 export async function createMultiCloudImage(
   services: MultiCloudImageServices,
   context: CommandContext,
   input: { name: string; description?: string | null },
 ): Promise<MultiCloudImageWritten> {
   const id = randomUUID();
-  return run(
+  return runCommand(
     services,
+    multiCloudImageKind,
     id,
     {
       type: 'CreateMultiCloudImage',
@@ -126,9 +81,10 @@ export async function updateMultiCloudImage(
   context: CommandContext,
   input: Edit & { name?: string | null; description?: string | null },
 ): Promise<MultiCloudImageWritten> {
-  checkComponentId(input.id);
-  return run(
+  checkId(multiCloudImageKind, input.id);
+  return runCommand(
     services,
+    multiCloudImageKind,
     input.id,
     {
       type: 'UpdateMultiCloudImage',
@@ -151,12 +107,13 @@ export async function mapImage(
     userData?: string | null;
   },
 ): Promise<MultiCloudImageWritten> {
-  checkComponentId(input.id);
+  checkId(multiCloudImageKind, input.id);
   // The cloud's own stream, not its read model: a decision never rests on a projection that lags.
   const cloud = CLOUD_ID.test(input.cloudId) ? await loadCloud(services.store, input.cloudId) : undefined;
   const { id: _id, expectedVersion, ...setting } = input;
-  return run(
+  return runCommand(
     services,
+    multiCloudImageKind,
     input.id,
     { type: 'MapImage', data: { ...setting, accountId: context.accountId, cloud } },
     context,
@@ -169,9 +126,10 @@ export async function unmapImage(
   context: CommandContext,
   input: Edit & { cloudId: string },
 ): Promise<MultiCloudImageWritten> {
-  checkComponentId(input.id);
-  return run(
+  checkId(multiCloudImageKind, input.id);
+  return runCommand(
     services,
+    multiCloudImageKind,
     input.id,
     { type: 'UnmapImage', data: { accountId: context.accountId, revision: input.revision, cloudId: input.cloudId } },
     context,
@@ -190,11 +148,12 @@ export async function commitMultiCloudImage(
   context: CommandContext,
   input: Edit & { message: string },
 ): Promise<MultiCloudImageWritten> {
-  checkComponentId(input.id);
-  const written = await run(
+  checkId(multiCloudImageKind, input.id);
+  const written = await runCommand(
     services,
+    multiCloudImageKind,
     input.id,
-    (state) => ({
+    (state): MultiCloudImageCommand => ({
       type: 'CommitRevision',
       data: {
         accountId: context.accountId,
@@ -221,13 +180,14 @@ export async function cloneMultiCloudImage(
   context: CommandContext,
   input: { id: string; revision?: number | null; name?: string | null },
 ): Promise<MultiCloudImageWritten> {
-  checkComponentId(input.id);
+  checkId(multiCloudImageKind, input.id);
   const revision = input.revision ?? 0;
   assertRevisionNumber(revision);
   const source = await cloneSource(services, context.accountId, input.id, revision);
   const id = randomUUID();
-  return run(
+  return runCommand(
     services,
+    multiCloudImageKind,
     id,
     { type: 'CloneMultiCloudImage', data: { multiCloudImageId: id, accountId: context.accountId, source, name: input.name } },
     context,
@@ -246,16 +206,8 @@ async function cloneSource(
   if (loaded.state.status !== 'active' || loaded.state.accountId !== accountId) return undefined;
   if (isHead(revision)) return { id, accountId, revision: 0, content: loaded.state.head };
   const atRevision = stateAtRevision(loaded.events, revision);
-  if (atRevision?.status !== 'active') throw unknownRevision(id, revision, loaded.state.latestRevision);
+  if (atRevision?.status !== 'active') throw unknownRevision(MULTI_CLOUD_IMAGE_KIND, id, revision, loaded.state.latestRevision);
   return { id, accountId, revision, content: atRevision.head };
-}
-
-export function unknownRevision(id: string, revision: number, latestRevision: number): DomainError {
-  return new DomainError(
-    ErrorCode.NOT_FOUND,
-    `MultiCloudImage '${id}' has no revision ${revision}: ${latestRevision === 0 ? 'nothing was committed yet' : `its revisions are 1 to ${latestRevision}`} (0 is HEAD)`,
-    { latestRevision },
-  );
 }
 
 export async function deleteMultiCloudImage(
@@ -263,10 +215,11 @@ export async function deleteMultiCloudImage(
   context: CommandContext,
   input: Edit,
 ): Promise<MultiCloudImageWritten> {
-  checkComponentId(input.id);
+  checkId(multiCloudImageKind, input.id);
   await assertNotInUse(services, context.accountId, MULTI_CLOUD_IMAGE_KIND, input.id);
-  return run(
+  return runCommand(
     services,
+    multiCloudImageKind,
     input.id,
     { type: 'DeleteMultiCloudImage', data: { accountId: context.accountId, revision: input.revision } },
     context,
@@ -274,7 +227,7 @@ export async function deleteMultiCloudImage(
   );
 }
 
-export const multiCloudImageKind: ComponentKind<MultiCloudImageState, MultiCloudImageEvent> = {
+export const multiCloudImageKind: CommandKind<MultiCloudImageState, MultiCloudImageCommand, MultiCloudImageEvent> = {
   kind: MULTI_CLOUD_IMAGE_KIND,
   streamPrefix: MULTI_CLOUD_IMAGE_STREAM_PREFIX,
   decider: multiCloudImageDecider,

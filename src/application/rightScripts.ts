@@ -1,26 +1,30 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { DomainError, ErrorCode } from '../domain/errors';
+import { randomUUID } from 'node:crypto';
 import {
   RIGHT_SCRIPT_EVENT_TYPES,
   RIGHT_SCRIPT_KIND,
   RIGHT_SCRIPT_STREAM_PREFIX,
   rightScriptDecider,
-  rightScriptStream,
   stateAtRevision,
   type RightScriptCloneSource,
   type RightScriptCommand,
-  type RightScriptContent,
   type RightScriptEvent,
   type RightScriptInputDraft,
   type RightScriptState,
 } from '../domain/rightScripts/rightScript';
 import { assertRevisionNumber, isHead } from '../domain/versionControl/revisions';
-import { VersionConflictError } from '../eventStore/errors';
-import { assertJson, canonicalJson } from '../eventStore/json';
 import type { RecordedEvent } from '../eventStore/port';
 import type { Services } from '../services';
 import type { CommandContext } from './commandHandler';
-import { COMPONENT_ID, loadComponent, type ComponentKind, type LoadedComponent } from './components';
+import {
+  checkId,
+  contentHash,
+  expectedRevision,
+  loadComponent,
+  runCommand,
+  unknownRevision,
+  type CommandKind,
+  type LoadedComponent,
+} from './components';
 import { parseDomainEvent } from './parseEvent';
 import { assertNotInUse } from './usage';
 
@@ -47,58 +51,6 @@ export interface RightScriptWritten {
 /** A commit that keeps losing the race to other writers gives up after this many fresh reads. */
 const COMMIT_RETRIES = 2;
 
-const noSuchRightScript = (): DomainError => new DomainError(ErrorCode.NOT_FOUND, 'no such RightScript');
-
-/** NOT_FOUND unless the script exists, is not deleted and belongs to `accountId` (the decider says the same, later). */
-function assertEditable(state: RightScriptState, accountId: string): void {
-  if (state.status !== 'active' || state.accountId !== accountId) throw noSuchRightScript();
-}
-
-function checkRightScriptId(id: string): void {
-  if (!COMPONENT_ID.test(id)) throw noSuchRightScript();
-}
-
-/** SHA-256 (hex) of the canonical JSON of a RightScript's content: equal content, equal hash. */
-export function rightScriptContentHash(content: RightScriptContent): string {
-  return createHash('sha256')
-    .update(canonicalJson(assertJson(content, 'content')))
-    .digest('hex');
-}
-
-/** `expectedVersion` as the client sends it (an Int) → the stream revision the handler checks. */
-function expectedRevision(expectedVersion: number | null | undefined): { expectedRevision?: bigint } {
-  return expectedVersion === undefined || expectedVersion === null ? {} : { expectedRevision: BigInt(expectedVersion) };
-}
-
-async function run(
-  services: RightScriptServices,
-  id: string,
-  command: RightScriptCommand | ((state: RightScriptState) => RightScriptCommand),
-  context: CommandContext,
-  expected: { expectedRevision?: bigint | 'no_stream'; retriesOnConflict?: number },
-): Promise<RightScriptWritten & { state: RightScriptState; events: readonly RightScriptEvent[] }> {
-  let handled;
-  try {
-    handled = await services.commands.handle({
-      stream: rightScriptStream(id),
-      decider: rightScriptDecider,
-      parseEvent: parseRightScriptEvent,
-      command,
-      context,
-      ...expected,
-    });
-  } catch (error) {
-    // The handler compares versions before the decider sees the command: a stale `expectedVersion`
-    // on another account's (or a deleted) script must still read NOT_FOUND, never reveal its version.
-    if (error instanceof VersionConflictError && expected.expectedRevision !== 'no_stream') {
-      assertEditable((await loadRightScript(services, id)).state, context.accountId);
-    }
-    throw error;
-  }
-  await services.projections.waitForPosition(handled.position);
-  return { id, version: Number(handled.revision ?? -1n), state: handled.state, events: handled.events };
-}
-
 export interface RightScriptFields {
   readonly name?: string | null;
   readonly description?: string | null;
@@ -113,8 +65,9 @@ export async function createRightScript(
   input: RightScriptFields & { name: string },
 ): Promise<RightScriptWritten> {
   const id = randomUUID();
-  return run(
+  return runCommand(
     services,
+    rightScriptKind,
     id,
     {
       type: 'CreateRightScript',
@@ -143,10 +96,11 @@ export async function updateRightScript(
   context: CommandContext,
   input: Edit & RightScriptFields,
 ): Promise<RightScriptWritten> {
-  checkRightScriptId(input.id);
+  checkId(rightScriptKind, input.id);
   const { id, expectedVersion, ...fields } = input;
-  return run(
+  return runCommand(
     services,
+    rightScriptKind,
     id,
     { type: 'UpdateRightScript', data: { ...fields, accountId: context.accountId } },
     context,
@@ -165,17 +119,18 @@ export async function commitRightScript(
   context: CommandContext,
   input: Edit & { message: string },
 ): Promise<RightScriptWritten> {
-  checkRightScriptId(input.id);
-  const written = await run(
+  checkId(rightScriptKind, input.id);
+  const written = await runCommand(
     services,
+    rightScriptKind,
     input.id,
-    (state) => ({
+    (state): RightScriptCommand => ({
       type: 'CommitRightScript',
       data: {
         accountId: context.accountId,
         revision: input.revision,
         message: input.message,
-        contentHash: state.status === 'active' ? rightScriptContentHash(state.head) : '',
+        contentHash: state.status === 'active' ? contentHash(state.head) : '',
         committedAt: new Date().toISOString(),
         committedBy: context.actorId,
       },
@@ -196,13 +151,14 @@ export async function cloneRightScript(
   context: CommandContext,
   input: { id: string; revision?: number | null; name?: string | null },
 ): Promise<RightScriptWritten> {
-  checkRightScriptId(input.id);
+  checkId(rightScriptKind, input.id);
   const revision = input.revision ?? 0;
   assertRevisionNumber(revision);
   const source = await cloneSource(services, context.accountId, input.id, revision);
   const id = randomUUID();
-  return run(
+  return runCommand(
     services,
+    rightScriptKind,
     id,
     { type: 'CloneRightScript', data: { rightScriptId: id, accountId: context.accountId, source, name: input.name } },
     context,
@@ -221,16 +177,8 @@ async function cloneSource(
   if (loaded.state.status !== 'active' || loaded.state.accountId !== accountId) return undefined;
   if (isHead(revision)) return { id, accountId, revision: 0, content: loaded.state.head };
   const atRevision = stateAtRevision(loaded.events, revision);
-  if (atRevision?.status !== 'active') throw unknownRightScriptRevision(id, revision, loaded.state.latestRevision);
+  if (atRevision?.status !== 'active') throw unknownRevision(RIGHT_SCRIPT_KIND, id, revision, loaded.state.latestRevision);
   return { id, accountId, revision, content: atRevision.head };
-}
-
-export function unknownRightScriptRevision(id: string, revision: number, latestRevision: number): DomainError {
-  return new DomainError(
-    ErrorCode.NOT_FOUND,
-    `RightScript '${id}' has no revision ${revision}: ${latestRevision === 0 ? 'nothing was committed yet' : `its revisions are 1 to ${latestRevision}`} (0 is HEAD)`,
-    { latestRevision },
-  );
 }
 
 export async function deleteRightScript(
@@ -238,10 +186,11 @@ export async function deleteRightScript(
   context: CommandContext,
   input: Edit,
 ): Promise<RightScriptWritten> {
-  checkRightScriptId(input.id);
+  checkId(rightScriptKind, input.id);
   await assertNotInUse(services, context.accountId, RIGHT_SCRIPT_KIND, input.id);
-  return run(
+  return runCommand(
     services,
+    rightScriptKind,
     input.id,
     { type: 'DeleteRightScript', data: { accountId: context.accountId, revision: input.revision } },
     context,
@@ -249,7 +198,7 @@ export async function deleteRightScript(
   );
 }
 
-export const rightScriptKind: ComponentKind<RightScriptState, RightScriptEvent> = {
+export const rightScriptKind: CommandKind<RightScriptState, RightScriptCommand, RightScriptEvent> = {
   kind: RIGHT_SCRIPT_KIND,
   streamPrefix: RIGHT_SCRIPT_STREAM_PREFIX,
   decider: rightScriptDecider,

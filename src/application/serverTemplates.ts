@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { DomainError, ErrorCode } from '../domain/errors';
 import { describeHeadPins, type HeadPin } from '../domain/serverTemplates/pins';
 import {
@@ -18,7 +18,6 @@ import {
   type Sequence,
   type ServerTemplateCloneSource,
   type ServerTemplateCommand,
-  type ServerTemplateContent,
   type ServerTemplateEvent,
   type ServerTemplateState,
 } from '../domain/serverTemplates/serverTemplate.types';
@@ -26,15 +25,24 @@ import { jsonEqual } from '../domain/versionControl/change';
 import { assertRevisionNumber, isHead } from '../domain/versionControl/revisions';
 import { MAX_COMMIT_MESSAGE_LENGTH } from '../domain/versionControl/text';
 import { VersionConflictError } from '../eventStore/errors';
-import { assertJson, canonicalJson } from '../eventStore/json';
 import type { RecordedEvent } from '../eventStore/port';
 import type { Services } from '../services';
 import type { CommandContext } from './commandHandler';
-import { COMPONENT_ID, loadComponent, type ComponentKind, type LoadedComponent } from './components';
-import { commitMultiCloudImage, loadMultiCloudImage, unknownRevision } from './multiCloudImages';
+import {
+  COMPONENT_ID,
+  checkId,
+  contentHash,
+  expectedRevision,
+  loadComponent,
+  runCommand,
+  unknownRevision,
+  type CommandKind,
+  type LoadedComponent,
+} from './components';
+import { commitMultiCloudImage, loadMultiCloudImage } from './multiCloudImages';
 import { parseDomainEvent } from './parseEvent';
 import type { PinnedKind } from './usage';
-import { commitRightScript, loadRightScript, unknownRightScriptRevision } from './rightScripts';
+import { commitRightScript, loadRightScript } from './rightScripts';
 
 /*
  * The ServerTemplate commands behind the GraphQL mutations, and the reads that fold its stream
@@ -70,58 +78,6 @@ export interface ResolvedDependency extends CommittedDependency {
 const COMMIT_RETRIES = 2;
 /** How many of the templates pinning a component an IN_USE refusal names. */
 
-const noSuchServerTemplate = (): DomainError => new DomainError(ErrorCode.NOT_FOUND, 'no such ServerTemplate');
-
-/** NOT_FOUND unless the template exists, is not deleted and belongs to `accountId` (the decider says the same, later). */
-function assertEditable(state: ServerTemplateState, accountId: string): void {
-  if (state.status !== 'active' || state.accountId !== accountId) throw noSuchServerTemplate();
-}
-
-function checkServerTemplateId(id: string): void {
-  if (!COMPONENT_ID.test(id)) throw noSuchServerTemplate();
-}
-
-/** SHA-256 (hex) of the canonical JSON of a template's content: equal content, equal hash. */
-export function serverTemplateContentHash(content: ServerTemplateContent): string {
-  return createHash('sha256')
-    .update(canonicalJson(assertJson(content, 'content')))
-    .digest('hex');
-}
-
-/** `expectedVersion` as the client sends it (an Int) → the stream revision the handler checks. */
-function expectedRevision(expectedVersion: number | null | undefined): { expectedRevision?: bigint } {
-  return expectedVersion === undefined || expectedVersion === null ? {} : { expectedRevision: BigInt(expectedVersion) };
-}
-
-async function run(
-  services: ServerTemplateServices,
-  id: string,
-  command: ServerTemplateCommand | ((state: ServerTemplateState) => ServerTemplateCommand),
-  context: CommandContext,
-  expected: { expectedRevision?: bigint | 'no_stream'; retriesOnConflict?: number },
-): Promise<ServerTemplateWritten & { state: ServerTemplateState; events: readonly ServerTemplateEvent[] }> {
-  let handled;
-  try {
-    handled = await services.commands.handle({
-      stream: serverTemplateStream(id),
-      decider: serverTemplateDecider,
-      parseEvent: parseServerTemplateEvent,
-      command,
-      context,
-      ...expected,
-    });
-  } catch (error) {
-    // The handler compares versions before the decider sees the command: a stale `expectedVersion`
-    // on another account's (or a deleted) template must still read NOT_FOUND, never reveal its version.
-    if (error instanceof VersionConflictError && expected.expectedRevision !== 'no_stream') {
-      assertEditable((await loadServerTemplate(services, id)).state, context.accountId);
-    }
-    throw error;
-  }
-  await services.projections.waitForPosition(handled.position);
-  return { id, version: Number(handled.revision ?? -1n), state: handled.state, events: handled.events };
-}
-
 /**
  * The component a command wants to pin, read from its own stream: `undefined` when it is missing,
  * deleted or another account's (the decider answers NOT_FOUND for all three alike). A revision it
@@ -140,9 +96,7 @@ export async function pinTarget(
   const { state } = kind === 'MultiCloudImage' ? await loadMultiCloudImage(services, id) : await loadRightScript(services, id);
   if (state.status !== 'active' || state.accountId !== accountId) return undefined;
   if (pinned > state.latestRevision) {
-    throw kind === 'MultiCloudImage'
-      ? unknownRevision(id, pinned, state.latestRevision)
-      : unknownRightScriptRevision(id, pinned, state.latestRevision);
+    throw unknownRevision(kind, id, pinned, state.latestRevision);
   }
   return { id, accountId, lineage: state.lineage, revision: pinned };
 }
@@ -160,8 +114,9 @@ export async function createServerTemplate(
     input.multiCloudImageRevision,
   );
   const id = randomUUID();
-  return run(
+  return runCommand(
     services,
+    serverTemplateKind,
     id,
     {
       type: 'CreateServerTemplate',
@@ -183,9 +138,10 @@ export async function updateServerTemplate(
   context: CommandContext,
   input: Edit & { name?: string | null; description?: string | null },
 ): Promise<ServerTemplateWritten> {
-  checkServerTemplateId(input.id);
-  return run(
+  checkId(serverTemplateKind, input.id);
+  return runCommand(
     services,
+    serverTemplateKind,
     input.id,
     {
       type: 'UpdateServerTemplate',
@@ -201,7 +157,7 @@ export async function addTemplateMultiCloudImage(
   context: CommandContext,
   input: Edit & { multiCloudImageId: string; multiCloudImageRevision?: number | null; isDefault?: boolean | null },
 ): Promise<ServerTemplateWritten> {
-  checkServerTemplateId(input.id);
+  checkId(serverTemplateKind, input.id);
   const multiCloudImage = await pinTarget(
     services,
     context.accountId,
@@ -209,8 +165,9 @@ export async function addTemplateMultiCloudImage(
     input.multiCloudImageId,
     input.multiCloudImageRevision,
   );
-  return run(
+  return runCommand(
     services,
+    serverTemplateKind,
     input.id,
     {
       type: 'AddTemplateMultiCloudImage',
@@ -226,9 +183,10 @@ export async function removeTemplateMultiCloudImage(
   context: CommandContext,
   input: Edit & { multiCloudImageId: string; newDefaultMultiCloudImageId?: string | null },
 ): Promise<ServerTemplateWritten> {
-  checkServerTemplateId(input.id);
-  return run(
+  checkId(serverTemplateKind, input.id);
+  return runCommand(
     services,
+    serverTemplateKind,
     input.id,
     {
       type: 'RemoveTemplateMultiCloudImage',
@@ -249,9 +207,10 @@ export async function setDefaultTemplateMultiCloudImage(
   context: CommandContext,
   input: Edit & { multiCloudImageId: string },
 ): Promise<ServerTemplateWritten> {
-  checkServerTemplateId(input.id);
-  return run(
+  checkId(serverTemplateKind, input.id);
+  return runCommand(
     services,
+    serverTemplateKind,
     input.id,
     {
       type: 'SetDefaultTemplateMultiCloudImage',
@@ -268,7 +227,7 @@ export async function pinTemplateMultiCloudImage(
   context: CommandContext,
   input: Edit & { multiCloudImageId: string; toMultiCloudImageId?: string | null; multiCloudImageRevision?: number | null },
 ): Promise<ServerTemplateWritten> {
-  checkServerTemplateId(input.id);
+  checkId(serverTemplateKind, input.id);
   const to = await pinTarget(
     services,
     context.accountId,
@@ -276,8 +235,9 @@ export async function pinTemplateMultiCloudImage(
     input.toMultiCloudImageId ?? input.multiCloudImageId,
     input.multiCloudImageRevision,
   );
-  return run(
+  return runCommand(
     services,
+    serverTemplateKind,
     input.id,
     {
       type: 'PinTemplateMultiCloudImage',
@@ -293,10 +253,11 @@ export async function bindRightScript(
   context: CommandContext,
   input: Edit & { rightScriptId: string; rightScriptRevision?: number | null; sequence: Sequence; position?: number | null },
 ): Promise<ServerTemplateWritten> {
-  checkServerTemplateId(input.id);
+  checkId(serverTemplateKind, input.id);
   const rightScript = await pinTarget(services, context.accountId, 'RightScript', input.rightScriptId, input.rightScriptRevision);
-  return run(
+  return runCommand(
     services,
+    serverTemplateKind,
     input.id,
     {
       type: 'BindRightScript',
@@ -312,9 +273,10 @@ export async function unbindRightScript(
   context: CommandContext,
   input: Edit & { rightScriptId: string; sequence: Sequence },
 ): Promise<ServerTemplateWritten> {
-  checkServerTemplateId(input.id);
-  return run(
+  checkId(serverTemplateKind, input.id);
+  return runCommand(
     services,
+    serverTemplateKind,
     input.id,
     {
       type: 'UnbindRightScript',
@@ -390,7 +352,7 @@ export async function commitServerTemplate(
   context: CommandContext,
   input: Edit & { message: string; commitHeadDependencies?: boolean | null },
 ): Promise<ServerTemplateWritten> {
-  checkServerTemplateId(input.id);
+  checkId(serverTemplateKind, input.id);
   const commitHeadDependencies = input.commitHeadDependencies ?? false;
   const loaded = await loadServerTemplate(services, input.id);
   const template = checkCommittable(loaded.state, {
@@ -408,10 +370,11 @@ export async function commitServerTemplate(
   // One at a time: each commit is its own append, so a failure leaves only whole commits behind.
   for (const pin of headPins(template.head)) resolved.push(await resolveDependency(services, context, pin, message));
   const dependencies: CommittedDependency[] = resolved.map(({ kind, id, revision }) => ({ kind, id, revision }));
-  const written = await run(
+  const written = await runCommand(
     services,
+    serverTemplateKind,
     input.id,
-    (state) => {
+    (state): ServerTemplateCommand => {
       const head = state.status === 'active' ? state.head : undefined;
       const unresolved = head ? headPins(head).filter((pin) => !dependencies.some((d) => d.kind === pin.kind && d.id === pin.id)) : [];
       if (unresolved.length > 0 && commitHeadDependencies) {
@@ -427,7 +390,7 @@ export async function commitServerTemplate(
           revision: input.revision,
           message: input.message,
           // Without a HEAD the decider refuses anyway; with unresolved HEAD pins it says HEAD_DEPENDENCIES.
-          contentHash: head && unresolved.length === 0 ? serverTemplateContentHash(resolveHeadPins(head, dependencies)) : '',
+          contentHash: head && unresolved.length === 0 ? contentHash(resolveHeadPins(head, dependencies)) : '',
           committedAt: new Date().toISOString(),
           committedBy: context.actorId,
           commitHeadDependencies,
@@ -456,13 +419,14 @@ export async function cloneServerTemplate(
   context: CommandContext,
   input: { id: string; revision?: number | null; name?: string | null },
 ): Promise<ServerTemplateWritten> {
-  checkServerTemplateId(input.id);
+  checkId(serverTemplateKind, input.id);
   const revision = input.revision ?? 0;
   assertRevisionNumber(revision);
   const source = await cloneSource(services, context.accountId, input.id, revision);
   const id = randomUUID();
-  return run(
+  return runCommand(
     services,
+    serverTemplateKind,
     id,
     { type: 'CloneServerTemplate', data: { serverTemplateId: id, accountId: context.accountId, source, name: input.name } },
     context,
@@ -481,16 +445,8 @@ async function cloneSource(
   if (loaded.state.status !== 'active' || loaded.state.accountId !== accountId) return undefined;
   if (isHead(revision)) return { id, accountId, revision: 0, content: loaded.state.head };
   const atRevision = stateAtRevision(loaded.events, revision);
-  if (atRevision?.status !== 'active') throw unknownServerTemplateRevision(id, revision, loaded.state.latestRevision);
+  if (atRevision?.status !== 'active') throw unknownRevision(SERVER_TEMPLATE_KIND, id, revision, loaded.state.latestRevision);
   return { id, accountId, revision, content: atRevision.head };
-}
-
-export function unknownServerTemplateRevision(id: string, revision: number, latestRevision: number): DomainError {
-  return new DomainError(
-    ErrorCode.NOT_FOUND,
-    `ServerTemplate '${id}' has no revision ${revision}: ${latestRevision === 0 ? 'nothing was committed yet' : `its revisions are 1 to ${latestRevision}`} (0 is HEAD)`,
-    { latestRevision },
-  );
 }
 
 export async function deleteServerTemplate(
@@ -498,9 +454,10 @@ export async function deleteServerTemplate(
   context: CommandContext,
   input: Edit,
 ): Promise<ServerTemplateWritten> {
-  checkServerTemplateId(input.id);
-  return run(
+  checkId(serverTemplateKind, input.id);
+  return runCommand(
     services,
+    serverTemplateKind,
     input.id,
     { type: 'DeleteServerTemplate', data: { accountId: context.accountId, revision: input.revision } },
     context,
@@ -508,7 +465,7 @@ export async function deleteServerTemplate(
   );
 }
 
-export const serverTemplateKind: ComponentKind<ServerTemplateState, ServerTemplateEvent> = {
+export const serverTemplateKind: CommandKind<ServerTemplateState, ServerTemplateCommand, ServerTemplateEvent> = {
   kind: SERVER_TEMPLATE_KIND,
   streamPrefix: SERVER_TEMPLATE_STREAM_PREFIX,
   decider: serverTemplateDecider,

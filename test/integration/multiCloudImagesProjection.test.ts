@@ -7,7 +7,6 @@ import type { CommandContext } from '../../src/application/commandHandler';
 import {
   cloneMultiCloudImage,
   commitMultiCloudImage,
-  contentHash,
   createMultiCloudImage,
   deleteMultiCloudImage,
   loadMultiCloudImage,
@@ -15,6 +14,7 @@ import {
   unmapImage,
   updateMultiCloudImage,
 } from '../../src/application/multiCloudImages';
+import { contentHash } from '../../src/application/components';
 import { STARTER_IMAGE_NAMES, starterImageId, starterInstanceTypeId } from '../../src/application/starterCatalog';
 import type { MultiCloudImageContent } from '../../src/domain/multiCloudImages/multiCloudImage';
 import { ProjectionRunner } from '../../src/readModels/projectionRunner';

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ReadModelWriter, SqlValue } from '../../projections/projection';
 import { RIGHT_SCRIPT_TABLES, rightScriptsProjection } from '../../projections/rightScripts';
-import { loadRightScript, rightScriptContentHash } from '../../src/application/rightScripts';
+import { contentHash } from '../../src/application/components';
+import { loadRightScript } from '../../src/application/rightScripts';
 import { StreamNotFoundError } from '../../src/eventStore/errors';
 import { ProjectionRunner } from '../../src/readModels/projectionRunner';
 import { openReadModelDatabase } from '../../src/readModels/readModelDatabase';
@@ -244,7 +245,7 @@ describe('RightScript lifecycle over GraphQL', () => {
     expect(history.nodes[4]?.data).toMatchObject({
       revision: 2,
       message: 'bind a host',
-      contentHash: state.status === 'active' ? rightScriptContentHash(state.head) : 'unreachable',
+      contentHash: state.status === 'active' ? contentHash(state.head) : 'unreachable',
     });
 
     // Time travel: right after the first commit.

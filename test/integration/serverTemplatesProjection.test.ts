@@ -14,11 +14,11 @@ import {
   createServerTemplate,
   deleteServerTemplate,
   loadServerTemplate,
-  serverTemplateContentHash,
   setDefaultTemplateMultiCloudImage,
   unbindRightScript,
   updateServerTemplate,
 } from '../../src/application/serverTemplates';
+import { contentHash } from '../../src/application/components';
 import { STARTER_IMAGE_NAMES, starterImageId, starterInstanceTypeId } from '../../src/application/starterCatalog';
 import type { ServerTemplateContent } from '../../src/domain/serverTemplates/serverTemplate.types';
 import { ProjectionRunner } from '../../src/readModels/projectionRunner';
@@ -146,7 +146,7 @@ describe('serverTemplates projection', () => {
       [ids.template, 2],
     ]);
     for (const revision of revisions) {
-      expect(serverTemplateContentHash(JSON.parse(revision.content) as ServerTemplateContent)).toBe(revision.content_hash);
+      expect(contentHash(JSON.parse(revision.content) as ServerTemplateContent)).toBe(revision.content_hash);
     }
     expect(JSON.parse(revisions[0]?.dependencies ?? '[]')).toEqual([
       { kind: 'MultiCloudImage', id: ids.web, revision: 1 },

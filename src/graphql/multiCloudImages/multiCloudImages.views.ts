@@ -1,4 +1,4 @@
-import { unknownRevision } from '../../application/multiCloudImages';
+import { unknownRevision } from '../../application/components';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import {
   MULTI_CLOUD_IMAGE_KIND,
@@ -78,7 +78,7 @@ export async function loadMultiCloudImageView(
   if (!head) throw notFound();
   if (isHead(revision)) return headView(head);
   const snapshot = await multiCloudImageSnapshotLoader(ctx).load({ id, revision: revision as number });
-  if (!snapshot) throw unknownRevision(id, revision as number, head.latestRevision);
+  if (!snapshot) throw unknownRevision(MULTI_CLOUD_IMAGE_KIND, id, revision as number, head.latestRevision);
   return snapshotView(head, snapshot);
 }
 
@@ -102,6 +102,6 @@ export async function multiCloudImageContentAt(
   }
   const view = await loadMultiCloudImageView(ctx, id, revision);
   const snapshot = await multiCloudImageSnapshotLoader(ctx).load({ id, revision: view.revision });
-  if (!snapshot) throw unknownRevision(id, view.revision, view.latestRevision);
+  if (!snapshot) throw unknownRevision(MULTI_CLOUD_IMAGE_KIND, id, view.revision, view.latestRevision);
   return snapshot.content;
 }

@@ -1,4 +1,4 @@
-import { unknownRightScriptRevision } from '../../application/rightScripts';
+import { unknownRevision } from '../../application/components';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import { RIGHT_SCRIPT_KIND, type ActiveRightScript, type RightScriptContent } from '../../domain/rightScripts/rightScript';
 import { assertRevisionNumber, isHead } from '../../domain/versionControl/revisions';
@@ -70,7 +70,7 @@ export async function loadRightScriptView(ctx: GraphQLContext, id: string, revis
   if (!head) throw rightScriptNotFound();
   if (isHead(revision)) return headView(head);
   const snapshot = await rightScriptSnapshotLoader(ctx).load({ id, revision: revision as number });
-  if (!snapshot) throw unknownRightScriptRevision(id, revision as number, head.latestRevision);
+  if (!snapshot) throw unknownRevision(RIGHT_SCRIPT_KIND, id, revision as number, head.latestRevision);
   return snapshotView(head, snapshot);
 }
 
@@ -93,6 +93,6 @@ export async function rightScriptContentAt(
     return content;
   }
   const view = await loadRightScriptView(ctx, id, revision);
-  if (!view.frozen) throw unknownRightScriptRevision(id, view.revision, view.latestRevision);
+  if (!view.frozen) throw unknownRevision(RIGHT_SCRIPT_KIND, id, view.revision, view.latestRevision);
   return view.frozen;
 }

@@ -1,4 +1,4 @@
-import { unknownServerTemplateRevision } from '../../application/serverTemplates';
+import { unknownRevision } from '../../application/components';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import {
   SERVER_TEMPLATE_KIND,
@@ -77,7 +77,7 @@ export async function loadServerTemplateView(
   if (!head) throw serverTemplateNotFound();
   if (isHead(revision)) return headView(head);
   const snapshot = await serverTemplateSnapshotLoader(ctx).load({ id, revision: revision as number });
-  if (!snapshot) throw unknownServerTemplateRevision(id, revision as number, head.latestRevision);
+  if (!snapshot) throw unknownRevision(SERVER_TEMPLATE_KIND, id, revision as number, head.latestRevision);
   return snapshotView(head, snapshot);
 }
 
@@ -101,6 +101,6 @@ export async function serverTemplateContentAt(
   }
   const view = await loadServerTemplateView(ctx, id, revision);
   const snapshot = await serverTemplateSnapshotLoader(ctx).load({ id, revision: view.revision });
-  if (!snapshot) throw unknownServerTemplateRevision(id, view.revision, view.latestRevision);
+  if (!snapshot) throw unknownRevision(SERVER_TEMPLATE_KIND, id, view.revision, view.latestRevision);
   return snapshot.content;
 }
