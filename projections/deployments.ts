@@ -1,4 +1,5 @@
 import { DEPLOYMENT_EVENT_TYPES, DEPLOYMENT_STREAM_PREFIX, type DeploymentEvent } from '../src/domain/deployments/deployment';
+import { componentSortKey } from './componentTables';
 import type { Projection, ReadModelWriter } from './projection';
 
 /*
@@ -15,11 +16,6 @@ import type { Projection, ReadModelWriter } from './projection';
  */
 
 export const DEPLOYMENT_TABLES = ['rm_deployments', 'rm_servers'] as const;
-
-/** The list order: the log position of the deployment's first event, fixed-width so that text order is log order. */
-export function deploymentSortKey(position: { commit: bigint; prepare: bigint }): string {
-  return `${position.commit.toString().padStart(20, '0')}.${position.prepare.toString().padStart(20, '0')}`;
-}
 
 function touch(db: ReadModelWriter, id: string, version: bigint, at: string): void {
   db.run('UPDATE rm_deployments SET version = ?, updated_at = ? WHERE id = ?', version, at, id);
@@ -85,7 +81,7 @@ export const deploymentsProjection: Projection = {
           accountId,
           name,
           event.revision,
-          deploymentSortKey(event.position),
+          componentSortKey(event.position),
           at,
           at,
         );

@@ -1,6 +1,7 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { fold, type Decider, type DomainEvent } from '../domain/decider';
 import { DomainError, ErrorCode } from '../domain/errors';
+import { assertRevisionNumber, isHead } from '../domain/versionControl/revisions';
 import { StreamNotFoundError, VersionConflictError } from '../eventStore/errors';
 import { assertJson, canonicalJson } from '../eventStore/json';
 import type { EventStore, LogPosition, RecordedEvent } from '../eventStore/port';
@@ -232,4 +233,171 @@ export async function runCommand<State extends OwnedState, Command, Event extend
   }
   await services.projections.waitForPosition(handled.position);
   return { id, version: Number(handled.revision ?? -1n), state: handled.state, events: handled.events };
+}
+
+/*
+ * The commands every versioned component kind has in the same shape: create and clone start a new
+ * stream, edits name the component and the HEAD they mean, commit freezes HEAD. Each kind only says
+ * how its own command is spelled.
+ */
+
+/** The states a versioned component folds to, with its HEAD while it is active. */
+export type VersionedState<Content = unknown> =
+  | { readonly status: 'empty' }
+  | { readonly status: 'active'; readonly id: string; readonly accountId: string; readonly latestRevision: number; readonly head: Content }
+  | { readonly status: 'deleted'; readonly id: string; readonly accountId: string; readonly latestRevision: number };
+
+export type ComponentServices = Pick<Services, 'store' | 'commands' | 'projections'>;
+
+/** What a mutation changed: the component's id and its stream revision now (`version`, the next `expectedVersion`). */
+export interface ComponentWritten {
+  readonly id: string;
+  readonly version: number;
+  /** For a commit: the revision it created. */
+  readonly revision?: number;
+}
+
+/** What every edit of an existing component names: it, the `expectedVersion` the client saw, the revision it edits (HEAD). */
+export interface ComponentEdit {
+  readonly id: string;
+  readonly expectedVersion?: number | null;
+  readonly revision?: number | null;
+}
+
+/**
+ * What every edit command carries: the viewer's account (another account's component is NOT_FOUND)
+ * and the revision the client means to edit (anything but HEAD is NOT_HEAD).
+ */
+export interface EditOf {
+  readonly accountId: string;
+  readonly revision: number | null | undefined;
+}
+
+/** A commit that keeps losing the race to other writers gives up after this many fresh reads. */
+export const COMMIT_RETRIES = 2;
+
+/** A component on a stream of its own, with an id nobody chose before: a create or a clone. */
+export function createComponent<State extends OwnedState, Command, Event extends DomainEvent>(
+  services: ComponentServices,
+  kind: CommandKind<State, Command, Event>,
+  context: CommandContext,
+  toCommand: (id: string) => NoInfer<Command>,
+): Promise<CommandWritten<State, Event>> {
+  const id = randomUUID();
+  return runCommand(services, kind, id, toCommand(id), context, { expectedRevision: 'no_stream' });
+}
+
+/**
+ * An edit of the component `input.id`. The command is built only once the id is known to be one of
+ * ours, so whatever it reads first (a cloud, a component to pin) never answers for an impossible id.
+ */
+export async function editComponent<State extends OwnedState, Command, Event extends DomainEvent>(
+  services: ComponentServices,
+  kind: CommandKind<State, Command, Event>,
+  context: CommandContext,
+  input: ComponentEdit,
+  toCommand: (edit: EditOf) => NoInfer<Command> | Promise<NoInfer<Command>>,
+): Promise<CommandWritten<State, Event>> {
+  checkId(kind, input.id);
+  const command = await toCommand({ accountId: context.accountId, revision: input.revision });
+  return runCommand(services, kind, input.id, command, context, expectedRevision(input.expectedVersion));
+}
+
+/** The revision a commit created, read from the events it wrote. */
+export function committedRevision(events: readonly DomainEvent[]): { revision?: number } {
+  const committed = events.find((event) => event.type === 'RevisionCommitted')?.data;
+  return committed && 'revision' in committed && typeof committed.revision === 'number' ? { revision: committed.revision } : {};
+}
+
+/** The commit details every kind's commit command carries. */
+export interface CommitOf extends EditOf {
+  readonly message: string;
+  /** SHA-256 of the canonical JSON of HEAD's content, from the very state the decider decides on. */
+  readonly contentHash: string;
+  readonly committedAt: string;
+  readonly committedBy: string;
+}
+
+/**
+ * Commits HEAD as the next revision. The content hash is computed here (the domain has no crypto)
+ * from the very state the handler loaded and decides on, so it always describes exactly what the
+ * commit froze. Without `expectedVersion`, losing the race to another writer reads again and
+ * retries a few times.
+ */
+export async function commitHead<State extends VersionedState & OwnedState, Command, Event extends DomainEvent>(
+  services: ComponentServices,
+  kind: CommandKind<State, Command, Event>,
+  context: CommandContext,
+  input: ComponentEdit & { message: string },
+  toCommand: (commit: CommitOf) => NoInfer<Command>,
+): Promise<ComponentWritten> {
+  checkId(kind, input.id);
+  const written = await runCommand(
+    services,
+    kind,
+    input.id,
+    (loaded) => {
+      const state: VersionedState = loaded;
+      return toCommand({
+        accountId: context.accountId,
+        revision: input.revision,
+        message: input.message,
+        contentHash: state.status === 'active' ? contentHash(state.head) : '',
+        committedAt: new Date().toISOString(),
+        committedBy: context.actorId,
+      });
+    },
+    context,
+    { ...expectedRevision(input.expectedVersion), retriesOnConflict: COMMIT_RETRIES },
+  );
+  return { id: written.id, version: written.version, ...committedRevision(written.events) };
+}
+
+/** A committed revision (or HEAD, revision 0) of a component, as a clone starts from it. */
+export interface ComponentCloneSource<Content> {
+  readonly id: string;
+  readonly accountId: string;
+  readonly revision: number;
+  readonly content: Content;
+}
+
+/**
+ * The content of a revision (0: HEAD) of the component `id`, folded from its own stream. `undefined`
+ * when it is missing, deleted or another account's: the decider says NOT_FOUND without telling them
+ * apart. A revision it doesn't have is NOT_FOUND naming the ones it has.
+ */
+export async function cloneSourceOf<State extends VersionedState<Content>, Event extends DomainEvent, Content>(
+  services: Pick<Services, 'store'>,
+  kind: ComponentKind<State, Event>,
+  accountId: string,
+  id: string,
+  revision: number,
+  stateAtRevision: (events: readonly Event[], revision: number) => VersionedState<Content> | undefined,
+): Promise<ComponentCloneSource<Content> | undefined> {
+  const loaded = await loadComponent(services.store, kind, id);
+  const state: VersionedState<Content> = loaded.state;
+  if (state.status !== 'active' || state.accountId !== accountId) return undefined;
+  if (isHead(revision)) return { id, accountId, revision: 0, content: state.head };
+  const atRevision = stateAtRevision(loaded.events, revision);
+  if (atRevision?.status !== 'active') throw unknownRevision(kind.kind, id, revision, state.latestRevision);
+  return { id, accountId, revision, content: atRevision.head };
+}
+
+/**
+ * Clones a revision (0: HEAD) of a component of the viewer's account into a new component with a new
+ * lineage; `source` is undefined when there is no such component (the decider says NOT_FOUND).
+ */
+export async function cloneComponent<State extends VersionedState<Content> & OwnedState, Command, Event extends DomainEvent, Content>(
+  services: ComponentServices,
+  kind: CommandKind<State, Command, Event>,
+  context: CommandContext,
+  input: { id: string; revision?: number | null },
+  stateAtRevision: (events: readonly Event[], revision: number) => VersionedState<Content> | undefined,
+  toCommand: (id: string, source: ComponentCloneSource<Content> | undefined) => NoInfer<Command>,
+): Promise<CommandWritten<State, Event>> {
+  checkId(kind, input.id);
+  const revision = input.revision ?? 0;
+  assertRevisionNumber(revision);
+  const source = await cloneSourceOf(services, kind, context.accountId, input.id, revision, stateAtRevision);
+  return createComponent(services, kind, context, (id) => toCommand(id, source));
 }

@@ -1,25 +1,24 @@
-import { randomUUID } from 'node:crypto';
 import {
   MULTI_CLOUD_IMAGE_EVENT_TYPES,
   MULTI_CLOUD_IMAGE_KIND,
   MULTI_CLOUD_IMAGE_STREAM_PREFIX,
   multiCloudImageDecider,
   stateAtRevision,
-  type CloneSource,
   type MultiCloudImageCommand,
   type MultiCloudImageEvent,
   type MultiCloudImageState,
 } from '../domain/multiCloudImages/multiCloudImage';
-import { assertRevisionNumber, isHead } from '../domain/versionControl/revisions';
 import type { RecordedEvent } from '../eventStore/port';
 import {
-  checkId,
-  contentHash,
-  expectedRevision,
+  cloneComponent,
+  commitHead,
+  createComponent,
+  editComponent,
   loadComponent,
-  runCommand,
-  unknownRevision,
   type CommandKind,
+  type ComponentEdit,
+  type ComponentServices,
+  type ComponentWritten,
   type LoadedComponent,
 } from './components';
 import type { Services } from '../services';
@@ -34,71 +33,42 @@ import { assertNotInUse } from './usage';
  * on `mci-<id>` and returns once the read models show its events (read-your-writes).
  */
 
-export type MultiCloudImageServices = Pick<Services, 'store' | 'commands' | 'projections'>;
+export type MultiCloudImageServices = ComponentServices;
 
 export const parseMultiCloudImageEvent = (recorded: RecordedEvent): MultiCloudImageEvent =>
   parseDomainEvent<MultiCloudImageEvent>(recorded, MULTI_CLOUD_IMAGE_EVENT_TYPES);
 
 /** What a mutation changed: the MCI's id and its stream revision now (`version`, the next `expectedVersion`). */
-export interface MultiCloudImageWritten {
-  readonly id: string;
-  readonly version: number;
-  /** For a commit: the revision it created. */
-  readonly revision?: number;
-}
+export type MultiCloudImageWritten = ComponentWritten;
 
 const CLOUD_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/u;
-/** A commit that keeps losing the race to other writers gives up after this many fresh reads. */
-const COMMIT_RETRIES = 2;
 
 export async function createMultiCloudImage(
   services: MultiCloudImageServices,
   context: CommandContext,
   input: { name: string; description?: string | null },
 ): Promise<MultiCloudImageWritten> {
-  const id = randomUUID();
-  return runCommand(
-    services,
-    multiCloudImageKind,
-    id,
-    {
-      type: 'CreateMultiCloudImage',
-      data: { multiCloudImageId: id, accountId: context.accountId, name: input.name, description: input.description ?? '' },
-    },
-    context,
-    { expectedRevision: 'no_stream' },
-  );
-}
-
-interface Edit {
-  readonly id: string;
-  readonly expectedVersion?: number | null;
-  readonly revision?: number | null;
+  return createComponent(services, multiCloudImageKind, context, (id): MultiCloudImageCommand => ({
+    type: 'CreateMultiCloudImage',
+    data: { multiCloudImageId: id, accountId: context.accountId, name: input.name, description: input.description ?? '' },
+  }));
 }
 
 export async function updateMultiCloudImage(
   services: MultiCloudImageServices,
   context: CommandContext,
-  input: Edit & { name?: string | null; description?: string | null },
+  input: ComponentEdit & { name?: string | null; description?: string | null },
 ): Promise<MultiCloudImageWritten> {
-  checkId(multiCloudImageKind, input.id);
-  return runCommand(
-    services,
-    multiCloudImageKind,
-    input.id,
-    {
-      type: 'UpdateMultiCloudImage',
-      data: { accountId: context.accountId, revision: input.revision, name: input.name, description: input.description },
-    },
-    context,
-    expectedRevision(input.expectedVersion),
-  );
+  return editComponent(services, multiCloudImageKind, context, input, (edit): MultiCloudImageCommand => ({
+    type: 'UpdateMultiCloudImage',
+    data: { ...edit, name: input.name, description: input.description },
+  }));
 }
 
 export async function mapImage(
   services: MultiCloudImageServices,
   context: CommandContext,
-  input: Edit & {
+  input: ComponentEdit & {
     cloudId: string;
     imageId: string;
     instanceTypeId: string;
@@ -107,68 +77,35 @@ export async function mapImage(
     userData?: string | null;
   },
 ): Promise<MultiCloudImageWritten> {
-  checkId(multiCloudImageKind, input.id);
-  // The cloud's own stream, not its read model: a decision never rests on a projection that lags.
-  const cloud = CLOUD_ID.test(input.cloudId) ? await loadCloud(services.store, input.cloudId) : undefined;
-  const { id: _id, expectedVersion, ...setting } = input;
-  return runCommand(
-    services,
-    multiCloudImageKind,
-    input.id,
-    { type: 'MapImage', data: { ...setting, accountId: context.accountId, cloud } },
-    context,
-    expectedRevision(expectedVersion),
-  );
+  const { id: _id, expectedVersion: _expectedVersion, ...setting } = input;
+  return editComponent(services, multiCloudImageKind, context, input, async (edit): Promise<MultiCloudImageCommand> => {
+    // The cloud's own stream, not its read model: a decision never rests on a projection that lags.
+    const cloud = CLOUD_ID.test(input.cloudId) ? await loadCloud(services.store, input.cloudId) : undefined;
+    return { type: 'MapImage', data: { ...setting, ...edit, cloud } };
+  });
 }
 
 export async function unmapImage(
   services: MultiCloudImageServices,
   context: CommandContext,
-  input: Edit & { cloudId: string },
+  input: ComponentEdit & { cloudId: string },
 ): Promise<MultiCloudImageWritten> {
-  checkId(multiCloudImageKind, input.id);
-  return runCommand(
-    services,
-    multiCloudImageKind,
-    input.id,
-    { type: 'UnmapImage', data: { accountId: context.accountId, revision: input.revision, cloudId: input.cloudId } },
-    context,
-    expectedRevision(input.expectedVersion),
-  );
+  return editComponent(services, multiCloudImageKind, context, input, (edit): MultiCloudImageCommand => ({
+    type: 'UnmapImage',
+    data: { ...edit, cloudId: input.cloudId },
+  }));
 }
 
-/**
- * Commits HEAD as the next revision. The content hash is computed here (the domain has no crypto)
- * from the very state the handler loaded and decides on, so it always describes exactly what the
- * commit froze. Without `expectedVersion`, losing the race to another writer reads again and
- * retries a few times.
- */
+/** Commits HEAD as the next revision (see `commitHead`). */
 export async function commitMultiCloudImage(
   services: MultiCloudImageServices,
   context: CommandContext,
-  input: Edit & { message: string },
+  input: ComponentEdit & { message: string },
 ): Promise<MultiCloudImageWritten> {
-  checkId(multiCloudImageKind, input.id);
-  const written = await runCommand(
-    services,
-    multiCloudImageKind,
-    input.id,
-    (state): MultiCloudImageCommand => ({
-      type: 'CommitRevision',
-      data: {
-        accountId: context.accountId,
-        revision: input.revision,
-        message: input.message,
-        contentHash: state.status === 'active' ? contentHash(state.head) : '',
-        committedAt: new Date().toISOString(),
-        committedBy: context.actorId,
-      },
-    }),
-    context,
-    { ...expectedRevision(input.expectedVersion), retriesOnConflict: COMMIT_RETRIES },
-  );
-  const committed = written.events.find((event) => event.type === 'RevisionCommitted');
-  return { id: written.id, version: written.version, ...(committed ? { revision: committed.data.revision } : {}) };
+  return commitHead(services, multiCloudImageKind, context, input, (commit): MultiCloudImageCommand => ({
+    type: 'CommitRevision',
+    data: commit,
+  }));
 }
 
 /**
@@ -180,51 +117,21 @@ export async function cloneMultiCloudImage(
   context: CommandContext,
   input: { id: string; revision?: number | null; name?: string | null },
 ): Promise<MultiCloudImageWritten> {
-  checkId(multiCloudImageKind, input.id);
-  const revision = input.revision ?? 0;
-  assertRevisionNumber(revision);
-  const source = await cloneSource(services, context.accountId, input.id, revision);
-  const id = randomUUID();
-  return runCommand(
-    services,
-    multiCloudImageKind,
-    id,
-    { type: 'CloneMultiCloudImage', data: { multiCloudImageId: id, accountId: context.accountId, source, name: input.name } },
-    context,
-    { expectedRevision: 'no_stream' },
-  );
-}
-
-async function cloneSource(
-  services: MultiCloudImageServices,
-  accountId: string,
-  id: string,
-  revision: number,
-): Promise<CloneSource | undefined> {
-  const loaded = await loadMultiCloudImage(services, id);
-  // Missing, deleted or another account's: the decider says NOT_FOUND without telling them apart.
-  if (loaded.state.status !== 'active' || loaded.state.accountId !== accountId) return undefined;
-  if (isHead(revision)) return { id, accountId, revision: 0, content: loaded.state.head };
-  const atRevision = stateAtRevision(loaded.events, revision);
-  if (atRevision?.status !== 'active') throw unknownRevision(MULTI_CLOUD_IMAGE_KIND, id, revision, loaded.state.latestRevision);
-  return { id, accountId, revision, content: atRevision.head };
+  return cloneComponent(services, multiCloudImageKind, context, input, stateAtRevision, (id, source): MultiCloudImageCommand => ({
+    type: 'CloneMultiCloudImage',
+    data: { multiCloudImageId: id, accountId: context.accountId, source, name: input.name },
+  }));
 }
 
 export async function deleteMultiCloudImage(
   services: MultiCloudImageServices & Pick<Services, 'queries'>,
   context: CommandContext,
-  input: Edit,
+  input: ComponentEdit,
 ): Promise<MultiCloudImageWritten> {
-  checkId(multiCloudImageKind, input.id);
-  await assertNotInUse(services, context.accountId, MULTI_CLOUD_IMAGE_KIND, input.id);
-  return runCommand(
-    services,
-    multiCloudImageKind,
-    input.id,
-    { type: 'DeleteMultiCloudImage', data: { accountId: context.accountId, revision: input.revision } },
-    context,
-    expectedRevision(input.expectedVersion),
-  );
+  return editComponent(services, multiCloudImageKind, context, input, async (edit): Promise<MultiCloudImageCommand> => {
+    await assertNotInUse(services, context.accountId, MULTI_CLOUD_IMAGE_KIND, input.id);
+    return { type: 'DeleteMultiCloudImage', data: edit };
+  });
 }
 
 export const multiCloudImageKind: CommandKind<MultiCloudImageState, MultiCloudImageCommand, MultiCloudImageEvent> = {

@@ -1,28 +1,27 @@
-import { randomUUID } from 'node:crypto';
 import {
   RIGHT_SCRIPT_EVENT_TYPES,
   RIGHT_SCRIPT_KIND,
   RIGHT_SCRIPT_STREAM_PREFIX,
   rightScriptDecider,
   stateAtRevision,
-  type RightScriptCloneSource,
   type RightScriptCommand,
   type RightScriptEvent,
   type RightScriptInputDraft,
   type RightScriptState,
 } from '../domain/rightScripts/rightScript';
-import { assertRevisionNumber, isHead } from '../domain/versionControl/revisions';
 import type { RecordedEvent } from '../eventStore/port';
 import type { Services } from '../services';
 import type { CommandContext } from './commandHandler';
 import {
-  checkId,
-  contentHash,
-  expectedRevision,
+  cloneComponent,
+  commitHead,
+  createComponent,
+  editComponent,
   loadComponent,
-  runCommand,
-  unknownRevision,
   type CommandKind,
+  type ComponentEdit,
+  type ComponentServices,
+  type ComponentWritten,
   type LoadedComponent,
 } from './components';
 import { parseDomainEvent } from './parseEvent';
@@ -35,21 +34,13 @@ import { assertNotInUse } from './usage';
  * (read-your-writes).
  */
 
-export type RightScriptServices = Pick<Services, 'store' | 'commands' | 'projections'>;
+export type RightScriptServices = ComponentServices;
 
 export const parseRightScriptEvent = (recorded: RecordedEvent): RightScriptEvent =>
   parseDomainEvent<RightScriptEvent>(recorded, RIGHT_SCRIPT_EVENT_TYPES);
 
 /** What a mutation changed: the script's id and its stream revision now (`version`, the next `expectedVersion`). */
-export interface RightScriptWritten {
-  readonly id: string;
-  readonly version: number;
-  /** For a commit: the revision it created. */
-  readonly revision?: number;
-}
-
-/** A commit that keeps losing the race to other writers gives up after this many fresh reads. */
-const COMMIT_RETRIES = 2;
+export type RightScriptWritten = ComponentWritten;
 
 export interface RightScriptFields {
   readonly name?: string | null;
@@ -64,82 +55,41 @@ export async function createRightScript(
   context: CommandContext,
   input: RightScriptFields & { name: string },
 ): Promise<RightScriptWritten> {
-  const id = randomUUID();
-  return runCommand(
-    services,
-    rightScriptKind,
-    id,
-    {
-      type: 'CreateRightScript',
-      data: {
-        rightScriptId: id,
-        accountId: context.accountId,
-        name: input.name,
-        description: input.description ?? '',
-        source: input.source ?? '',
-        inputs: input.inputs ?? [],
-      },
+  return createComponent(services, rightScriptKind, context, (id): RightScriptCommand => ({
+    type: 'CreateRightScript',
+    data: {
+      rightScriptId: id,
+      accountId: context.accountId,
+      name: input.name,
+      description: input.description ?? '',
+      source: input.source ?? '',
+      inputs: input.inputs ?? [],
     },
-    context,
-    { expectedRevision: 'no_stream' },
-  );
-}
-
-interface Edit {
-  readonly id: string;
-  readonly expectedVersion?: number | null;
-  readonly revision?: number | null;
+  }));
 }
 
 export async function updateRightScript(
   services: RightScriptServices,
   context: CommandContext,
-  input: Edit & RightScriptFields,
+  input: ComponentEdit & RightScriptFields,
 ): Promise<RightScriptWritten> {
-  checkId(rightScriptKind, input.id);
-  const { id, expectedVersion, ...fields } = input;
-  return runCommand(
-    services,
-    rightScriptKind,
-    id,
-    { type: 'UpdateRightScript', data: { ...fields, accountId: context.accountId } },
-    context,
-    expectedRevision(expectedVersion),
-  );
+  const { id: _id, expectedVersion: _expectedVersion, ...fields } = input;
+  return editComponent(services, rightScriptKind, context, input, (edit): RightScriptCommand => ({
+    type: 'UpdateRightScript',
+    data: { ...fields, ...edit },
+  }));
 }
 
-/**
- * Commits HEAD as the next revision. The content hash is computed here (the domain has no crypto)
- * from the very state the handler loaded and decides on, so it always describes exactly what the
- * commit froze. Without `expectedVersion`, losing the race to another writer reads again and
- * retries a few times. A ServerTemplate commit with HEAD dependencies calls this too.
- */
+/** Commits HEAD as the next revision (see `commitHead`). A ServerTemplate commit with HEAD dependencies calls this too. */
 export async function commitRightScript(
   services: RightScriptServices,
   context: CommandContext,
-  input: Edit & { message: string },
+  input: ComponentEdit & { message: string },
 ): Promise<RightScriptWritten> {
-  checkId(rightScriptKind, input.id);
-  const written = await runCommand(
-    services,
-    rightScriptKind,
-    input.id,
-    (state): RightScriptCommand => ({
-      type: 'CommitRightScript',
-      data: {
-        accountId: context.accountId,
-        revision: input.revision,
-        message: input.message,
-        contentHash: state.status === 'active' ? contentHash(state.head) : '',
-        committedAt: new Date().toISOString(),
-        committedBy: context.actorId,
-      },
-    }),
-    context,
-    { ...expectedRevision(input.expectedVersion), retriesOnConflict: COMMIT_RETRIES },
-  );
-  const committed = written.events.find((event) => event.type === 'RevisionCommitted');
-  return { id: written.id, version: written.version, ...(committed ? { revision: committed.data.revision } : {}) };
+  return commitHead(services, rightScriptKind, context, input, (commit): RightScriptCommand => ({
+    type: 'CommitRightScript',
+    data: commit,
+  }));
 }
 
 /**
@@ -151,51 +101,21 @@ export async function cloneRightScript(
   context: CommandContext,
   input: { id: string; revision?: number | null; name?: string | null },
 ): Promise<RightScriptWritten> {
-  checkId(rightScriptKind, input.id);
-  const revision = input.revision ?? 0;
-  assertRevisionNumber(revision);
-  const source = await cloneSource(services, context.accountId, input.id, revision);
-  const id = randomUUID();
-  return runCommand(
-    services,
-    rightScriptKind,
-    id,
-    { type: 'CloneRightScript', data: { rightScriptId: id, accountId: context.accountId, source, name: input.name } },
-    context,
-    { expectedRevision: 'no_stream' },
-  );
-}
-
-async function cloneSource(
-  services: RightScriptServices,
-  accountId: string,
-  id: string,
-  revision: number,
-): Promise<RightScriptCloneSource | undefined> {
-  const loaded = await loadRightScript(services, id);
-  // Missing, deleted or another account's: the decider says NOT_FOUND without telling them apart.
-  if (loaded.state.status !== 'active' || loaded.state.accountId !== accountId) return undefined;
-  if (isHead(revision)) return { id, accountId, revision: 0, content: loaded.state.head };
-  const atRevision = stateAtRevision(loaded.events, revision);
-  if (atRevision?.status !== 'active') throw unknownRevision(RIGHT_SCRIPT_KIND, id, revision, loaded.state.latestRevision);
-  return { id, accountId, revision, content: atRevision.head };
+  return cloneComponent(services, rightScriptKind, context, input, stateAtRevision, (id, source): RightScriptCommand => ({
+    type: 'CloneRightScript',
+    data: { rightScriptId: id, accountId: context.accountId, source, name: input.name },
+  }));
 }
 
 export async function deleteRightScript(
   services: RightScriptServices & Pick<Services, 'queries'>,
   context: CommandContext,
-  input: Edit,
+  input: ComponentEdit,
 ): Promise<RightScriptWritten> {
-  checkId(rightScriptKind, input.id);
-  await assertNotInUse(services, context.accountId, RIGHT_SCRIPT_KIND, input.id);
-  return runCommand(
-    services,
-    rightScriptKind,
-    input.id,
-    { type: 'DeleteRightScript', data: { accountId: context.accountId, revision: input.revision } },
-    context,
-    expectedRevision(input.expectedVersion),
-  );
+  return editComponent(services, rightScriptKind, context, input, async (edit): Promise<RightScriptCommand> => {
+    await assertNotInUse(services, context.accountId, RIGHT_SCRIPT_KIND, input.id);
+    return { type: 'DeleteRightScript', data: edit };
+  });
 }
 
 export const rightScriptKind: CommandKind<RightScriptState, RightScriptCommand, RightScriptEvent> = {

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { DomainError, ErrorCode } from '../domain/errors';
 import { describeHeadPins, type HeadPin } from '../domain/serverTemplates/pins';
 import {
@@ -16,27 +15,34 @@ import {
   type CommittedDependency,
   type PinTarget,
   type Sequence,
-  type ServerTemplateCloneSource,
   type ServerTemplateCommand,
   type ServerTemplateEvent,
   type ServerTemplateState,
 } from '../domain/serverTemplates/serverTemplate.types';
 import { jsonEqual } from '../domain/versionControl/change';
-import { assertRevisionNumber, isHead } from '../domain/versionControl/revisions';
+import { assertRevisionNumber } from '../domain/versionControl/revisions';
 import { MAX_COMMIT_MESSAGE_LENGTH } from '../domain/versionControl/text';
 import { VersionConflictError } from '../eventStore/errors';
 import type { RecordedEvent } from '../eventStore/port';
 import type { Services } from '../services';
 import type { CommandContext } from './commandHandler';
 import {
+  COMMIT_RETRIES,
   COMPONENT_ID,
   checkId,
+  cloneComponent,
+  committedRevision,
   contentHash,
+  createComponent,
+  editComponent,
   expectedRevision,
   loadComponent,
   runCommand,
   unknownRevision,
   type CommandKind,
+  type ComponentEdit,
+  type ComponentServices,
+  type ComponentWritten,
   type LoadedComponent,
 } from './components';
 import { commitMultiCloudImage, loadMultiCloudImage } from './multiCloudImages';
@@ -54,17 +60,13 @@ import { commitRightScript, loadRightScript } from './rightScripts';
  * `PinTarget`.
  */
 
-export type ServerTemplateServices = Pick<Services, 'store' | 'commands' | 'projections'>;
+export type ServerTemplateServices = ComponentServices;
 
 export const parseServerTemplateEvent = (recorded: RecordedEvent): ServerTemplateEvent =>
   parseDomainEvent<ServerTemplateEvent>(recorded, SERVER_TEMPLATE_EVENT_TYPES);
 
 /** What a mutation changed: the template's id and its stream revision now (`version`, the next `expectedVersion`). */
-export interface ServerTemplateWritten {
-  readonly id: string;
-  readonly version: number;
-  /** For a commit: the revision it created. */
-  readonly revision?: number;
+export interface ServerTemplateWritten extends ComponentWritten {
   /** For a commit: the HEAD dependencies it pinned, and which of them it committed on the way. */
   readonly dependencies?: readonly ResolvedDependency[];
 }
@@ -73,10 +75,6 @@ export interface ResolvedDependency extends CommittedDependency {
   /** True when this commit committed it; false when its latest revision already held HEAD's content. */
   readonly committedNow: boolean;
 }
-
-/** A commit that keeps losing the race to other writers gives up after this many fresh reads. */
-const COMMIT_RETRIES = 2;
-/** How many of the templates pinning a component an IN_USE refusal names. */
 
 /**
  * The component a command wants to pin, read from its own stream: `undefined` when it is missing,
@@ -113,178 +111,100 @@ export async function createServerTemplate(
     input.multiCloudImageId,
     input.multiCloudImageRevision,
   );
-  const id = randomUUID();
-  return runCommand(
-    services,
-    serverTemplateKind,
-    id,
-    {
-      type: 'CreateServerTemplate',
-      data: { serverTemplateId: id, accountId: context.accountId, name: input.name, description: input.description ?? '', multiCloudImage },
-    },
-    context,
-    { expectedRevision: 'no_stream' },
-  );
-}
-
-interface Edit {
-  readonly id: string;
-  readonly expectedVersion?: number | null;
-  readonly revision?: number | null;
+  return createComponent(services, serverTemplateKind, context, (id): ServerTemplateCommand => ({
+    type: 'CreateServerTemplate',
+    data: { serverTemplateId: id, accountId: context.accountId, name: input.name, description: input.description ?? '', multiCloudImage },
+  }));
 }
 
 export async function updateServerTemplate(
   services: ServerTemplateServices,
   context: CommandContext,
-  input: Edit & { name?: string | null; description?: string | null },
+  input: ComponentEdit & { name?: string | null; description?: string | null },
 ): Promise<ServerTemplateWritten> {
-  checkId(serverTemplateKind, input.id);
-  return runCommand(
-    services,
-    serverTemplateKind,
-    input.id,
-    {
-      type: 'UpdateServerTemplate',
-      data: { accountId: context.accountId, revision: input.revision, name: input.name, description: input.description },
-    },
-    context,
-    expectedRevision(input.expectedVersion),
-  );
+  return editComponent(services, serverTemplateKind, context, input, (edit): ServerTemplateCommand => ({
+    type: 'UpdateServerTemplate',
+    data: { ...edit, name: input.name, description: input.description },
+  }));
 }
 
 export async function addTemplateMultiCloudImage(
   services: ServerTemplateServices,
   context: CommandContext,
-  input: Edit & { multiCloudImageId: string; multiCloudImageRevision?: number | null; isDefault?: boolean | null },
+  input: ComponentEdit & { multiCloudImageId: string; multiCloudImageRevision?: number | null; isDefault?: boolean | null },
 ): Promise<ServerTemplateWritten> {
-  checkId(serverTemplateKind, input.id);
-  const multiCloudImage = await pinTarget(
-    services,
-    context.accountId,
-    'MultiCloudImage',
-    input.multiCloudImageId,
-    input.multiCloudImageRevision,
-  );
-  return runCommand(
-    services,
-    serverTemplateKind,
-    input.id,
-    {
-      type: 'AddTemplateMultiCloudImage',
-      data: { accountId: context.accountId, revision: input.revision, multiCloudImage, isDefault: input.isDefault ?? false },
-    },
-    context,
-    expectedRevision(input.expectedVersion),
-  );
+  return editComponent(services, serverTemplateKind, context, input, async (edit): Promise<ServerTemplateCommand> => {
+    const multiCloudImage = await pinTarget(
+      services,
+      context.accountId,
+      'MultiCloudImage',
+      input.multiCloudImageId,
+      input.multiCloudImageRevision,
+    );
+    return { type: 'AddTemplateMultiCloudImage', data: { ...edit, multiCloudImage, isDefault: input.isDefault ?? false } };
+  });
 }
 
 export async function removeTemplateMultiCloudImage(
   services: ServerTemplateServices,
   context: CommandContext,
-  input: Edit & { multiCloudImageId: string; newDefaultMultiCloudImageId?: string | null },
+  input: ComponentEdit & { multiCloudImageId: string; newDefaultMultiCloudImageId?: string | null },
 ): Promise<ServerTemplateWritten> {
-  checkId(serverTemplateKind, input.id);
-  return runCommand(
-    services,
-    serverTemplateKind,
-    input.id,
-    {
-      type: 'RemoveTemplateMultiCloudImage',
-      data: {
-        accountId: context.accountId,
-        revision: input.revision,
-        multiCloudImageId: input.multiCloudImageId,
-        newDefaultMultiCloudImageId: input.newDefaultMultiCloudImageId,
-      },
-    },
-    context,
-    expectedRevision(input.expectedVersion),
-  );
+  return editComponent(services, serverTemplateKind, context, input, (edit): ServerTemplateCommand => ({
+    type: 'RemoveTemplateMultiCloudImage',
+    data: { ...edit, multiCloudImageId: input.multiCloudImageId, newDefaultMultiCloudImageId: input.newDefaultMultiCloudImageId },
+  }));
 }
 
 export async function setDefaultTemplateMultiCloudImage(
   services: ServerTemplateServices,
   context: CommandContext,
-  input: Edit & { multiCloudImageId: string },
+  input: ComponentEdit & { multiCloudImageId: string },
 ): Promise<ServerTemplateWritten> {
-  checkId(serverTemplateKind, input.id);
-  return runCommand(
-    services,
-    serverTemplateKind,
-    input.id,
-    {
-      type: 'SetDefaultTemplateMultiCloudImage',
-      data: { accountId: context.accountId, revision: input.revision, multiCloudImageId: input.multiCloudImageId },
-    },
-    context,
-    expectedRevision(input.expectedVersion),
-  );
+  return editComponent(services, serverTemplateKind, context, input, (edit): ServerTemplateCommand => ({
+    type: 'SetDefaultTemplateMultiCloudImage',
+    data: { ...edit, multiCloudImageId: input.multiCloudImageId },
+  }));
 }
 
 /** Re-pins the attached MCI `multiCloudImageId` to `toMultiCloudImageId` (default: itself) at `multiCloudImageRevision`. */
 export async function pinTemplateMultiCloudImage(
   services: ServerTemplateServices,
   context: CommandContext,
-  input: Edit & { multiCloudImageId: string; toMultiCloudImageId?: string | null; multiCloudImageRevision?: number | null },
+  input: ComponentEdit & { multiCloudImageId: string; toMultiCloudImageId?: string | null; multiCloudImageRevision?: number | null },
 ): Promise<ServerTemplateWritten> {
-  checkId(serverTemplateKind, input.id);
-  const to = await pinTarget(
-    services,
-    context.accountId,
-    'MultiCloudImage',
-    input.toMultiCloudImageId ?? input.multiCloudImageId,
-    input.multiCloudImageRevision,
-  );
-  return runCommand(
-    services,
-    serverTemplateKind,
-    input.id,
-    {
-      type: 'PinTemplateMultiCloudImage',
-      data: { accountId: context.accountId, revision: input.revision, multiCloudImageId: input.multiCloudImageId, to },
-    },
-    context,
-    expectedRevision(input.expectedVersion),
-  );
+  return editComponent(services, serverTemplateKind, context, input, async (edit): Promise<ServerTemplateCommand> => {
+    const to = await pinTarget(
+      services,
+      context.accountId,
+      'MultiCloudImage',
+      input.toMultiCloudImageId ?? input.multiCloudImageId,
+      input.multiCloudImageRevision,
+    );
+    return { type: 'PinTemplateMultiCloudImage', data: { ...edit, multiCloudImageId: input.multiCloudImageId, to } };
+  });
 }
 
 export async function bindRightScript(
   services: ServerTemplateServices,
   context: CommandContext,
-  input: Edit & { rightScriptId: string; rightScriptRevision?: number | null; sequence: Sequence; position?: number | null },
+  input: ComponentEdit & { rightScriptId: string; rightScriptRevision?: number | null; sequence: Sequence; position?: number | null },
 ): Promise<ServerTemplateWritten> {
-  checkId(serverTemplateKind, input.id);
-  const rightScript = await pinTarget(services, context.accountId, 'RightScript', input.rightScriptId, input.rightScriptRevision);
-  return runCommand(
-    services,
-    serverTemplateKind,
-    input.id,
-    {
-      type: 'BindRightScript',
-      data: { accountId: context.accountId, revision: input.revision, rightScript, sequence: input.sequence, position: input.position },
-    },
-    context,
-    expectedRevision(input.expectedVersion),
-  );
+  return editComponent(services, serverTemplateKind, context, input, async (edit): Promise<ServerTemplateCommand> => {
+    const rightScript = await pinTarget(services, context.accountId, 'RightScript', input.rightScriptId, input.rightScriptRevision);
+    return { type: 'BindRightScript', data: { ...edit, rightScript, sequence: input.sequence, position: input.position } };
+  });
 }
 
 export async function unbindRightScript(
   services: ServerTemplateServices,
   context: CommandContext,
-  input: Edit & { rightScriptId: string; sequence: Sequence },
+  input: ComponentEdit & { rightScriptId: string; sequence: Sequence },
 ): Promise<ServerTemplateWritten> {
-  checkId(serverTemplateKind, input.id);
-  return runCommand(
-    services,
-    serverTemplateKind,
-    input.id,
-    {
-      type: 'UnbindRightScript',
-      data: { accountId: context.accountId, revision: input.revision, rightScriptId: input.rightScriptId, sequence: input.sequence },
-    },
-    context,
-    expectedRevision(input.expectedVersion),
-  );
+  return editComponent(services, serverTemplateKind, context, input, (edit): ServerTemplateCommand => ({
+    type: 'UnbindRightScript',
+    data: { ...edit, rightScriptId: input.rightScriptId, sequence: input.sequence },
+  }));
 }
 
 /** The message a dependency committed along with a template gets: the template's, saying so, within the length bound. */
@@ -350,7 +270,7 @@ async function resolveDependency(
 export async function commitServerTemplate(
   services: ServerTemplateServices,
   context: CommandContext,
-  input: Edit & { message: string; commitHeadDependencies?: boolean | null },
+  input: ComponentEdit & { message: string; commitHeadDependencies?: boolean | null },
 ): Promise<ServerTemplateWritten> {
   checkId(serverTemplateKind, input.id);
   const commitHeadDependencies = input.commitHeadDependencies ?? false;
@@ -401,13 +321,7 @@ export async function commitServerTemplate(
     context,
     { ...expected, retriesOnConflict: COMMIT_RETRIES },
   );
-  const committed = written.events.find((event) => event.type === 'RevisionCommitted');
-  return {
-    id: written.id,
-    version: written.version,
-    ...(committed ? { revision: committed.data.revision } : {}),
-    dependencies: resolved,
-  };
+  return { id: written.id, version: written.version, ...committedRevision(written.events), dependencies: resolved };
 }
 
 /**
@@ -419,50 +333,21 @@ export async function cloneServerTemplate(
   context: CommandContext,
   input: { id: string; revision?: number | null; name?: string | null },
 ): Promise<ServerTemplateWritten> {
-  checkId(serverTemplateKind, input.id);
-  const revision = input.revision ?? 0;
-  assertRevisionNumber(revision);
-  const source = await cloneSource(services, context.accountId, input.id, revision);
-  const id = randomUUID();
-  return runCommand(
-    services,
-    serverTemplateKind,
-    id,
-    { type: 'CloneServerTemplate', data: { serverTemplateId: id, accountId: context.accountId, source, name: input.name } },
-    context,
-    { expectedRevision: 'no_stream' },
-  );
-}
-
-async function cloneSource(
-  services: ServerTemplateServices,
-  accountId: string,
-  id: string,
-  revision: number,
-): Promise<ServerTemplateCloneSource | undefined> {
-  const loaded = await loadServerTemplate(services, id);
-  // Missing, deleted or another account's: the decider says NOT_FOUND without telling them apart.
-  if (loaded.state.status !== 'active' || loaded.state.accountId !== accountId) return undefined;
-  if (isHead(revision)) return { id, accountId, revision: 0, content: loaded.state.head };
-  const atRevision = stateAtRevision(loaded.events, revision);
-  if (atRevision?.status !== 'active') throw unknownRevision(SERVER_TEMPLATE_KIND, id, revision, loaded.state.latestRevision);
-  return { id, accountId, revision, content: atRevision.head };
+  return cloneComponent(services, serverTemplateKind, context, input, stateAtRevision, (id, source): ServerTemplateCommand => ({
+    type: 'CloneServerTemplate',
+    data: { serverTemplateId: id, accountId: context.accountId, source, name: input.name },
+  }));
 }
 
 export async function deleteServerTemplate(
   services: ServerTemplateServices,
   context: CommandContext,
-  input: Edit,
+  input: ComponentEdit,
 ): Promise<ServerTemplateWritten> {
-  checkId(serverTemplateKind, input.id);
-  return runCommand(
-    services,
-    serverTemplateKind,
-    input.id,
-    { type: 'DeleteServerTemplate', data: { accountId: context.accountId, revision: input.revision } },
-    context,
-    expectedRevision(input.expectedVersion),
-  );
+  return editComponent(services, serverTemplateKind, context, input, (edit): ServerTemplateCommand => ({
+    type: 'DeleteServerTemplate',
+    data: edit,
+  }));
 }
 
 export const serverTemplateKind: CommandKind<ServerTemplateState, ServerTemplateCommand, ServerTemplateEvent> = {

@@ -1,37 +1,24 @@
-import type {
-  CommittedDependency,
-  Sequence,
-  ServerTemplateContent,
-  ServerTemplateState,
-} from '../domain/serverTemplates/serverTemplate.types';
-import { StatementCache, type SqliteDatabase } from '../sqlite/database';
+import type { CommittedDependency, Sequence, ServerTemplateContent } from '../domain/serverTemplates/serverTemplate.types';
+import type { SqliteDatabase } from '../sqlite/database';
+import {
+  ComponentQueries,
+  IDS,
+  PAIRS,
+  toCommittedRevision,
+  type CommittedRevisionRow,
+  type ComponentHead,
+  type ComponentPage,
+  type ComponentPageRequest,
+  type KindPageFilter,
+  type SnapshotRow,
+} from './componentQueries';
 import type { QueryRecorder } from './queryRecorder';
 
 /** A template's head row: what every view of it shares, whichever revision is shown. */
-export interface ServerTemplateHead {
-  readonly id: string;
-  readonly accountId: string;
-  readonly name: string;
-  readonly description: string;
-  /** The stream revision of its last event: the client's next `expectedVersion`. */
-  readonly version: number;
-  readonly lineage: string;
-  readonly clonedFrom: { readonly id: string; readonly revision: number } | null;
-  /** The newest committed revision; 0 before the first commit. */
-  readonly latestRevision: number;
-  /** Position in the list order; what a page cursor carries. */
-  readonly sortKey: string;
-  readonly createdAt: Date;
-  readonly updatedAt: Date;
-}
+export type ServerTemplateHead = ComponentHead;
 
-export interface ServerTemplateRevisionRow {
+export interface ServerTemplateRevisionRow extends CommittedRevisionRow {
   readonly serverTemplateId: string;
-  readonly revision: number;
-  readonly message: string;
-  readonly committedAt: Date;
-  readonly committedBy: string;
-  readonly contentHash: string;
 }
 
 /** A committed revision with the content it froze and the HEAD dependencies its commit resolved. */
@@ -81,47 +68,12 @@ export interface MultiCloudImageCloud {
   readonly cloudId: string;
 }
 
-export interface ServerTemplatePageRequest {
-  readonly accountId: string;
-  readonly first: number;
-  /** Sort key of the last row of the previous page. */
-  readonly afterSortKey?: string;
-  /** Case-insensitive substring of the name. */
-  readonly nameContains?: string;
+export interface ServerTemplatePageRequest extends ComponentPageRequest {
   /** Only templates whose HEAD can deploy to this cloud: one of its pinned MCI revisions maps it. */
   readonly cloudId?: string;
 }
 
-export interface ServerTemplatePage {
-  readonly heads: ServerTemplateHead[];
-  readonly hasNextPage: boolean;
-  /** How many match the filter in all (not only after the cursor). */
-  readonly totalCount: number;
-}
-
-interface HeadRow {
-  id: string;
-  account_id: string;
-  name: string;
-  description: string;
-  version: number;
-  lineage: string;
-  cloned_from_id: string | null;
-  cloned_from_revision: number | null;
-  latest_revision: number;
-  sort_key: string;
-  created_at: string;
-  updated_at: string;
-}
-
-interface RevisionRow {
-  template_id: string;
-  revision: number;
-  message: string;
-  committed_at: string;
-  committed_by: string;
-  content_hash: string;
-}
+export type ServerTemplatePage = ComponentPage;
 
 interface PinRow {
   template_id: string;
@@ -134,19 +86,8 @@ interface PinRow {
   is_default: number;
 }
 
-const HEAD_COLUMNS =
-  'id, account_id, name, description, version, lineage, cloned_from_id, cloned_from_revision, latest_revision, sort_key, created_at, updated_at';
-const REVISION_COLUMNS = 'template_id, revision, message, committed_at, committed_by, content_hash';
 const PIN_COLUMNS =
   'p.template_id, p.template_revision, p.kind, p.component_id, p.component_revision, p.sequence, p.position, p.is_default';
-
-/*
- * Batch reads bind the whole key list as one JSON parameter (`json_each`), so each method is one
- * prepared statement whatever the batch size: a DataLoader batch costs one read. Pairs travel as
- * `[id, revision]` arrays.
- */
-const IDS = 'SELECT value FROM json_each(?)';
-const PAIRS = `SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?)`;
 
 /*
  * The clouds an MCI pin covers, for a pin row `p`: a HEAD pin (0) has the clouds of the MCI's HEAD
@@ -158,39 +99,11 @@ const PIN_CLOUDS = `
   SELECT j.key AS cloud_id FROM rm_mci_revisions r, json_each(r.content, '$.settings') j
    WHERE p.component_revision > 0 AND r.mci_id = p.component_id AND r.revision = p.component_revision`;
 
-/*
- * The page filter: each optional condition is written so that a NULL parameter switches it off, so
- * one prepared statement serves every combination of filters.
- */
-const PAGE_FILTER = `t.account_id = ? AND t.deleted = 0
-  AND (? IS NULL OR instr(lower(t.name), lower(?)) > 0)
-  AND (? IS NULL OR EXISTS (
+/* The page's cloud filter on the head row `h`: a NULL cloud switches it off, so one prepared statement serves both. */
+const PAGE_FILTER = `(? IS NULL OR EXISTS (
         SELECT 1 FROM rm_template_pins p
-         WHERE p.template_id = t.id AND p.template_revision = 0 AND p.kind = 'MultiCloudImage'
+         WHERE p.template_id = h.id AND p.template_revision = 0 AND p.kind = 'MultiCloudImage'
            AND ? IN (${PIN_CLOUDS})))`;
-
-const toHead = (row: HeadRow): ServerTemplateHead => ({
-  id: row.id,
-  accountId: row.account_id,
-  name: row.name,
-  description: row.description,
-  version: Number(row.version),
-  lineage: row.lineage,
-  clonedFrom: row.cloned_from_id === null ? null : { id: row.cloned_from_id, revision: Number(row.cloned_from_revision ?? 0) },
-  latestRevision: Number(row.latest_revision),
-  sortKey: row.sort_key,
-  createdAt: new Date(row.created_at),
-  updatedAt: new Date(row.updated_at),
-});
-
-const toRevision = (row: RevisionRow): ServerTemplateRevisionRow => ({
-  serverTemplateId: row.template_id,
-  revision: Number(row.revision),
-  message: row.message,
-  committedAt: new Date(row.committed_at),
-  committedBy: row.committed_by,
-  contentHash: row.content_hash,
-});
 
 const toPin = (row: PinRow): TemplatePin => ({
   serverTemplateId: row.template_id,
@@ -205,88 +118,49 @@ const toPin = (row: PinRow): TemplatePin => ({
 
 /**
  * Reads of the serverTemplates read models (tables written by projections/serverTemplates.ts, joined
- * with the MCI read models for clouds). Every read of one template is scoped to the viewer's account
- * at the root (`page`, `headsByIds`, `headContents`, `usedBy`); the batch reads below a root take ids
- * the root already scoped. Batch methods return rows in no promised order: the DataLoaders put them in
- * key order.
+ * with the MCI read models for clouds): the reads every component kind shares (ComponentQueries,
+ * recorded as `serverTemplates.<read>`; a snapshot also carries its commit's dependencies) and the
+ * template's own, pins, `usedBy` (scoped to the viewer's account like the roots) and clouds.
  *
  * Usage: const [head] = queries.serverTemplates.headsByIds(viewer.accountId, [id]);
  */
-export class ServerTemplateQueries {
-  protected readonly statements: StatementCache;
-
-  constructor(
-    db: SqliteDatabase,
-    protected readonly recorder: QueryRecorder,
-  ) {
-    this.statements = new StatementCache(db);
+export class ServerTemplateQueries extends ComponentQueries<
+  ServerTemplateContent,
+  ServerTemplateRevisionRow,
+  ServerTemplateSnapshot,
+  ServerTemplatePageRequest
+> {
+  constructor(db: SqliteDatabase, recorder: QueryRecorder) {
+    super(db, recorder, {
+      heads: 'rm_templates',
+      snapshots: 'rm_template_revisions',
+      componentColumn: 'template_id',
+      snapshotColumns: ['dependencies'],
+      readPrefix: 'serverTemplates.',
+    });
   }
 
-  /** One page of the account's templates (not deleted), in creation order. */
-  page(request: ServerTemplatePageRequest): ServerTemplatePage {
-    this.recorder.record('serverTemplates.page');
-    const name = request.nameContains === undefined || request.nameContains === '' ? null : request.nameContains;
-    const cloudId = request.cloudId ?? null;
-    const filter = [request.accountId, name, name, cloudId, cloudId];
-    const rows = this.statements
-      .get(`SELECT ${HEAD_COLUMNS} FROM rm_templates t WHERE ${PAGE_FILTER} AND t.sort_key > ? ORDER BY t.sort_key LIMIT ?`)
-      .all(...filter, request.afterSortKey ?? '', request.first + 1) as HeadRow[];
-    const { total } = this.statements.get(`SELECT count(*) AS total FROM rm_templates t WHERE ${PAGE_FILTER}`).get(...filter) as {
-      total: number;
+  protected override toRevision(row: SnapshotRow): ServerTemplateRevisionRow {
+    return { serverTemplateId: row.component_id, ...toCommittedRevision(row) };
+  }
+
+  protected override toSnapshot(row: SnapshotRow & { readonly content: string; readonly dependencies: string }): ServerTemplateSnapshot {
+    return {
+      ...this.toRevision(row),
+      content: JSON.parse(row.content) as ServerTemplateContent,
+      dependencies: JSON.parse(row.dependencies) as CommittedDependency[],
     };
-    return { heads: rows.slice(0, request.first).map(toHead), hasNextPage: rows.length > request.first, totalCount: Number(total) };
   }
 
-  /** The account's templates among `ids` (deleted ones are absent). */
-  headsByIds(accountId: string, ids: readonly string[]): ServerTemplateHead[] {
-    this.recorder.record('serverTemplates.headsByIds');
-    if (ids.length === 0) return [];
-    const rows = this.statements
-      .get(`SELECT ${HEAD_COLUMNS} FROM rm_templates WHERE account_id = ? AND deleted = 0 AND id IN (${IDS})`)
-      .all(accountId, JSON.stringify(ids)) as HeadRow[];
-    return rows.map(toHead);
-  }
-
-  /** HEAD's content of the account's templates among `ids` (deleted ones are absent), keyed by id. */
-  headContents(accountId: string, ids: readonly string[]): Map<string, ServerTemplateContent> {
-    this.recorder.record('serverTemplates.headContents');
-    const contents = new Map<string, ServerTemplateContent>();
-    if (ids.length === 0) return contents;
-    const rows = this.statements
-      .get(`SELECT id, state FROM rm_templates WHERE account_id = ? AND deleted = 0 AND id IN (${IDS})`)
-      .all(accountId, JSON.stringify(ids)) as Array<{ id: string; state: string }>;
-    for (const row of rows) {
-      const state = JSON.parse(row.state) as ServerTemplateState;
-      if (state.status === 'active') contents.set(row.id, state.head);
-    }
-    return contents;
+  protected override kindPageFilter(request: ServerTemplatePageRequest): KindPageFilter {
+    const cloudId = request.cloudId ?? null;
+    return { sql: PAGE_FILTER, params: [cloudId, cloudId] };
   }
 
   /** The committed revisions of the given templates (without their content), oldest first. */
   revisionsByTemplateIds(ids: readonly string[]): ServerTemplateRevisionRow[] {
     this.recorder.record('serverTemplates.revisionsByTemplateIds');
-    if (ids.length === 0) return [];
-    const rows = this.statements
-      .get(`SELECT ${REVISION_COLUMNS} FROM rm_template_revisions WHERE template_id IN (${IDS}) ORDER BY template_id, revision`)
-      .all(JSON.stringify(ids)) as RevisionRow[];
-    return rows.map(toRevision);
-  }
-
-  /** The snapshots of the given (template, revision) pairs that exist. */
-  snapshots(keys: readonly TemplateRevisionKey[]): ServerTemplateSnapshot[] {
-    this.recorder.record('serverTemplates.snapshots');
-    if (keys.length === 0) return [];
-    const rows = this.statements
-      .get(
-        `SELECT ${REVISION_COLUMNS}, dependencies, content FROM rm_template_revisions
-         WHERE (template_id, revision) IN (${PAIRS})`,
-      )
-      .all(JSON.stringify(keys.map((key) => [key.id, key.revision]))) as Array<RevisionRow & { dependencies: string; content: string }>;
-    return rows.map((row) => ({
-      ...toRevision(row),
-      content: JSON.parse(row.content) as ServerTemplateContent,
-      dependencies: JSON.parse(row.dependencies) as CommittedDependency[],
-    }));
+    return this.revisionsOf(ids);
   }
 
   /** What the given template revisions (0: HEAD) pin: MCIs in list order, then RightScripts by sequence and position. */
