@@ -4,6 +4,14 @@ import type { Decider } from '../decider';
 import { DomainError, ErrorCode } from '../errors';
 import { jsonEqual } from '../versionControl/change';
 import { bumpTrailingVersion } from '../versionControl/cloneName';
+import {
+  deletedComponent,
+  foldToRevision,
+  withCommit,
+  type ActiveComponent,
+  type ClonedFrom,
+  type DeletedComponent,
+} from '../versionControl/versioned';
 import { assertHead, nextRevision } from '../versionControl/revisions';
 import { checkCommitMessage, checkDescription, checkName, utf8ByteLength } from '../versionControl/text';
 
@@ -37,32 +45,10 @@ export interface MultiCloudImageContent {
   readonly settings: Readonly<Record<string, MultiCloudImageSetting>>;
 }
 
-export interface ClonedFrom {
-  readonly id: string;
-  /** The source's revision that was copied; 0 when its HEAD was. */
-  readonly revision: number;
-}
+export type { ClonedFrom } from '../versionControl/versioned';
 
-interface Identity {
-  readonly id: string;
-  readonly accountId: string;
-  /** Shared by every revision of this component; a clone starts a new one. */
-  readonly lineage: string;
-  readonly clonedFrom: ClonedFrom | null;
-  /** The newest committed revision; 0 before the first commit. */
-  readonly latestRevision: number;
-}
-
-export interface ActiveMultiCloudImage extends Identity {
-  readonly status: 'active';
-  readonly head: MultiCloudImageContent;
-  /** The content of `latestRevision`, to tell whether HEAD changed since (NO_CHANGES). */
-  readonly lastCommitted: MultiCloudImageContent | null;
-}
-
-export interface DeletedMultiCloudImage extends Identity {
-  readonly status: 'deleted';
-}
+export type ActiveMultiCloudImage = ActiveComponent<MultiCloudImageContent>;
+export type DeletedMultiCloudImage = DeletedComponent;
 
 export type MultiCloudImageState = { readonly status: 'empty' } | ActiveMultiCloudImage | DeletedMultiCloudImage;
 
@@ -406,13 +392,9 @@ export const multiCloudImageDecider: Decider<MultiCloudImageState, MultiCloudIma
         return { ...state, head: { ...state.head, settings } };
       }
       case 'RevisionCommitted':
-        if (state.status !== 'active') return state;
-        return { ...state, latestRevision: event.data.revision, lastCommitted: state.head };
-      case 'ComponentDeleted': {
-        if (state.status !== 'active') return state;
-        const { id, accountId, lineage, clonedFrom, latestRevision } = state;
-        return { status: 'deleted', id, accountId, lineage, clonedFrom, latestRevision };
-      }
+        return state.status === 'active' ? withCommit(state, event.data.revision) : state;
+      case 'ComponentDeleted':
+        return state.status === 'active' ? deletedComponent(state) : state;
       default: {
         const unknown: never = event;
         throw new Error(`unknown MultiCloudImage event ${JSON.stringify(unknown)}`);
@@ -421,16 +403,7 @@ export const multiCloudImageDecider: Decider<MultiCloudImageState, MultiCloudIma
   },
 };
 
-/**
- * The state as it was when `revision` was committed (HEAD, 0: after every event), folded from the
- * stream's events without the commits that came later. `undefined` when that revision was never
- * committed. A committed revision's HEAD content is exactly what the commit froze.
- */
+/** The state as it was when `revision` was committed (0: HEAD); `undefined` when it never was. */
 export function stateAtRevision(events: Iterable<MultiCloudImageEvent>, revision: number): MultiCloudImageState | undefined {
-  let state = multiCloudImageDecider.initialState();
-  for (const event of events) {
-    state = multiCloudImageDecider.evolve(state, event);
-    if (revision !== 0 && event.type === 'RevisionCommitted' && event.data.revision === revision) return state;
-  }
-  return revision === 0 ? state : undefined;
+  return foldToRevision(multiCloudImageDecider, events, revision);
 }

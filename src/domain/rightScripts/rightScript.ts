@@ -1,8 +1,15 @@
 import type { Decider } from '../decider';
 import { DomainError, ErrorCode } from '../errors';
-import type { ClonedFrom } from '../multiCloudImages/multiCloudImage';
 import { jsonEqual } from '../versionControl/change';
 import { bumpTrailingVersion } from '../versionControl/cloneName';
+import {
+  deletedComponent,
+  foldToRevision,
+  withCommit,
+  type ActiveComponent,
+  type ClonedFrom,
+  type DeletedComponent,
+} from '../versionControl/versioned';
 import { assertHead, nextRevision } from '../versionControl/revisions';
 import { checkCommitMessage, checkDescription, checkName, utf8ByteLength } from '../versionControl/text';
 
@@ -47,26 +54,8 @@ export interface RightScriptContent {
   readonly inputs: readonly RightScriptInput[];
 }
 
-interface Identity {
-  readonly id: string;
-  readonly accountId: string;
-  /** Shared by every revision of this script; a clone starts a new one. */
-  readonly lineage: string;
-  readonly clonedFrom: ClonedFrom | null;
-  /** The newest committed revision; 0 before the first commit. */
-  readonly latestRevision: number;
-}
-
-export interface ActiveRightScript extends Identity {
-  readonly status: 'active';
-  readonly head: RightScriptContent;
-  /** The content of `latestRevision`, to tell whether HEAD changed since (NO_CHANGES). */
-  readonly lastCommitted: RightScriptContent | null;
-}
-
-export interface DeletedRightScript extends Identity {
-  readonly status: 'deleted';
-}
+export type ActiveRightScript = ActiveComponent<RightScriptContent>;
+export type DeletedRightScript = DeletedComponent;
 
 export type RightScriptState = { readonly status: 'empty' } | ActiveRightScript | DeletedRightScript;
 
@@ -386,13 +375,9 @@ export const rightScriptDecider: Decider<RightScriptState, RightScriptCommand, R
         if (state.status !== 'active') return state;
         return { ...state, head: { ...state.head, ...event.data } };
       case 'RevisionCommitted':
-        if (state.status !== 'active') return state;
-        return { ...state, latestRevision: event.data.revision, lastCommitted: state.head };
-      case 'ComponentDeleted': {
-        if (state.status !== 'active') return state;
-        const { id, accountId, lineage, clonedFrom, latestRevision } = state;
-        return { status: 'deleted', id, accountId, lineage, clonedFrom, latestRevision };
-      }
+        return state.status === 'active' ? withCommit(state, event.data.revision) : state;
+      case 'ComponentDeleted':
+        return state.status === 'active' ? deletedComponent(state) : state;
       default: {
         const unknown: never = event;
         throw new Error(`unknown RightScript event ${JSON.stringify(unknown)}`);
@@ -401,16 +386,7 @@ export const rightScriptDecider: Decider<RightScriptState, RightScriptCommand, R
   },
 };
 
-/**
- * The state as it was when `revision` was committed (HEAD, 0: after every event), folded from the
- * stream's events without the commits that came later. `undefined` when that revision was never
- * committed. A committed revision's HEAD content is exactly what the commit froze.
- */
+/** The state as it was when `revision` was committed (0: HEAD); `undefined` when it never was. */
 export function stateAtRevision(events: Iterable<RightScriptEvent>, revision: number): RightScriptState | undefined {
-  let state = rightScriptDecider.initialState();
-  for (const event of events) {
-    state = rightScriptDecider.evolve(state, event);
-    if (revision !== 0 && event.type === 'RevisionCommitted' && event.data.revision === revision) return state;
-  }
-  return revision === 0 ? state : undefined;
+  return foldToRevision(rightScriptDecider, events, revision);
 }

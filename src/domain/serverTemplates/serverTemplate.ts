@@ -2,6 +2,7 @@ import type { Decider } from '../decider';
 import { DomainError, ErrorCode } from '../errors';
 import { jsonEqual } from '../versionControl/change';
 import { bumpTrailingVersion } from '../versionControl/cloneName';
+import { deletedComponent, foldToRevision, withCommit } from '../versionControl/versioned';
 import { assertHead, HEAD_REVISION, nextRevision } from '../versionControl/revisions';
 import { checkCommitMessage, checkDescription, checkName } from '../versionControl/text';
 import { committedDependencies, describeHeadPins, headPins, resolvedRevision, resolvedRevisions, resolveHeadPins } from './pins';
@@ -453,13 +454,9 @@ export const serverTemplateDecider: Decider<ServerTemplateState, ServerTemplateC
         return { ...state, head: withRightScripts(state.head, sequence, bindings) };
       }
       case 'RevisionCommitted':
-        if (state.status !== 'active') return state;
-        return { ...state, latestRevision: event.data.revision, lastCommitted: state.head };
-      case 'ComponentDeleted': {
-        if (state.status !== 'active') return state;
-        const { id, accountId, lineage, clonedFrom, latestRevision } = state;
-        return { status: 'deleted', id, accountId, lineage, clonedFrom, latestRevision };
-      }
+        return state.status === 'active' ? withCommit(state, event.data.revision) : state;
+      case 'ComponentDeleted':
+        return state.status === 'active' ? deletedComponent(state) : state;
       default: {
         const unknown: never = event;
         throw new Error(`unknown ServerTemplate event ${JSON.stringify(unknown)}`);
@@ -468,16 +465,7 @@ export const serverTemplateDecider: Decider<ServerTemplateState, ServerTemplateC
   },
 };
 
-/**
- * The state as it was when `revision` was committed (HEAD, 0: after every event), folded from the
- * stream's events without the commits that came later. `undefined` when that revision was never
- * committed. A committed revision's HEAD content is exactly what the commit froze.
- */
+/** The state as it was when `revision` was committed (0: HEAD); `undefined` when it never was. */
 export function stateAtRevision(events: Iterable<ServerTemplateEvent>, revision: number): ServerTemplateState | undefined {
-  let state = serverTemplateDecider.initialState();
-  for (const event of events) {
-    state = serverTemplateDecider.evolve(state, event);
-    if (revision !== 0 && event.type === 'RevisionCommitted' && event.data.revision === revision) return state;
-  }
-  return revision === 0 ? state : undefined;
+  return foldToRevision(serverTemplateDecider, events, revision);
 }

@@ -1,4 +1,4 @@
-import type { ClonedFrom } from '../multiCloudImages/multiCloudImage';
+import type { ActiveComponent, ClonedFrom, DeletedComponent } from '../versionControl/versioned';
 
 /*
  * The ServerTemplate's vocabulary (domain.md, "ServerTemplate"): its state, events and commands. The
@@ -40,23 +40,8 @@ export interface ServerTemplateContent {
   readonly rightScripts: Readonly<Record<Sequence, readonly RightScriptBinding[]>>;
 }
 
-interface Identity {
-  readonly id: string;
-  readonly accountId: string;
-  readonly lineage: string;
-  readonly clonedFrom: ClonedFrom | null;
-  readonly latestRevision: number;
-}
-
-export interface ActiveServerTemplate extends Identity {
-  readonly status: 'active';
-  readonly head: ServerTemplateContent;
-  readonly lastCommitted: ServerTemplateContent | null;
-}
-
-export interface DeletedServerTemplate extends Identity {
-  readonly status: 'deleted';
-}
+export type ActiveServerTemplate = ActiveComponent<ServerTemplateContent>;
+export type DeletedServerTemplate = DeletedComponent;
 
 export type ServerTemplateState = { readonly status: 'empty' } | ActiveServerTemplate | DeletedServerTemplate;
 
