@@ -1,34 +1,17 @@
-import { Field, ID, InputType, Int } from 'type-graphql';
+import { Field, ID, InputType } from 'type-graphql';
+import { ComponentEditInput, CreateComponentInput, UpdateComponentInput } from '../versionControl/componentInputs';
 
 @InputType('CreateMultiCloudImageInput')
-export class CreateMultiCloudImageInput {
+export class CreateMultiCloudImageInput extends CreateComponentInput {
   @Field(() => String, { description: '1 to 255 characters; best practice: the name of its image.' })
-  name!: string;
-
-  @Field(() => String, { nullable: true, description: 'At most 4096 characters.' })
-  description?: string | null;
+  declare name: string;
 }
 
 @InputType('UpdateMultiCloudImageInput', { description: 'Fields left out stay as they are.' })
-export class UpdateMultiCloudImageInput {
-  @Field(() => ID)
-  id!: string;
-
-  @Field(() => String, { nullable: true })
-  name?: string | null;
-
-  @Field(() => String, { nullable: true })
-  description?: string | null;
-
-  @Field(() => Int, { nullable: true, description: 'The `version` last read: VERSION_CONFLICT when it changed since.' })
-  expectedVersion?: number | null;
-
-  @Field(() => Int, { nullable: true, description: 'The revision meant to change: only HEAD (0, the default) can; others are NOT_HEAD.' })
-  revision?: number | null;
-}
+export class UpdateMultiCloudImageInput extends UpdateComponentInput {}
 
 @InputType('MapImageInput', { description: "Sets one cloud's setting, replacing the one it had." })
-export class MapImageInput {
+export class MapImageInput extends ComponentEditInput {
   @Field(() => ID)
   multiCloudImageId!: string;
 
@@ -49,10 +32,4 @@ export class MapImageInput {
 
   @Field(() => String, { nullable: true, description: 'At most 16 KiB in UTF-8.' })
   userData?: string | null;
-
-  @Field(() => Int, { nullable: true, description: 'The `version` last read: VERSION_CONFLICT when it changed since.' })
-  expectedVersion?: number | null;
-
-  @Field(() => Int, { nullable: true, description: 'The revision meant to change: only HEAD (0, the default) can; others are NOT_HEAD.' })
-  revision?: number | null;
 }

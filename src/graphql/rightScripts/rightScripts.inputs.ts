@@ -1,4 +1,5 @@
-import { Field, ID, InputType, Int } from 'type-graphql';
+import { Field, InputType } from 'type-graphql';
+import { CreateComponentInput, UpdateComponentInput } from '../versionControl/componentInputs';
 import { RightScriptInputType } from './rightScripts.types';
 
 @InputType('RightScriptInputDefinition', { description: 'An input of a RightScript as a client defines it.' })
@@ -20,13 +21,7 @@ export class RightScriptInputDefinition {
 }
 
 @InputType('CreateRightScriptInput')
-export class CreateRightScriptInput {
-  @Field(() => String, { description: '1 to 255 characters.' })
-  name!: string;
-
-  @Field(() => String, { nullable: true, description: 'At most 4096 characters.' })
-  description?: string | null;
-
+export class CreateRightScriptInput extends CreateComponentInput {
   @Field(() => String, { nullable: true, description: 'The script body; at most 256 KiB in UTF-8. Omitted: empty.' })
   source?: string | null;
 
@@ -35,25 +30,10 @@ export class CreateRightScriptInput {
 }
 
 @InputType('UpdateRightScriptInput', { description: 'Fields left out stay as they are; `inputs` replaces the whole list.' })
-export class UpdateRightScriptInput {
-  @Field(() => ID)
-  id!: string;
-
-  @Field(() => String, { nullable: true })
-  name?: string | null;
-
-  @Field(() => String, { nullable: true })
-  description?: string | null;
-
+export class UpdateRightScriptInput extends UpdateComponentInput {
   @Field(() => String, { nullable: true, description: 'At most 256 KiB in UTF-8.' })
   source?: string | null;
 
   @Field(() => [RightScriptInputDefinition], { nullable: true, description: 'The whole new list of inputs (at most 100).' })
   inputs?: RightScriptInputDefinition[] | null;
-
-  @Field(() => Int, { nullable: true, description: 'The `version` last read: VERSION_CONFLICT when it changed since.' })
-  expectedVersion?: number | null;
-
-  @Field(() => Int, { nullable: true, description: 'The revision meant to change: only HEAD (0, the default) can; others are NOT_HEAD.' })
-  revision?: number | null;
 }
