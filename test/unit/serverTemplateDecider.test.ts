@@ -147,11 +147,11 @@ describe('ServerTemplate decider: every edit', () => {
       .when(command({ accountId: OTHER_ACCOUNT }))
       .thenFails('NOT_FOUND', /^no such ServerTemplate$/),
   );
-  it.each(edits)('%s: refuses a deleted template as NOT_FOUND, with the same message', (_what, command) =>
+  it.each(edits)('%s: refuses a deleted template as NOT_FOUND, telling its owner it was deleted', (_what, command) =>
     spec
       .given([created, deleted])
       .when(command({}))
-      .thenFails('NOT_FOUND', /^no such ServerTemplate$/),
+      .thenFails('NOT_FOUND', /^ServerTemplate 'st-1' was deleted$/),
   );
   it.each(edits)('%s: refuses a committed revision (NOT_HEAD)', (_what, command) =>
     spec

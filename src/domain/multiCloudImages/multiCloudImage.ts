@@ -3,17 +3,20 @@ import { isCompatible } from '../catalog/cloud';
 import type { Decider } from '../decider';
 import { DomainError, ErrorCode } from '../errors';
 import { jsonEqual } from '../versionControl/change';
-import { bumpTrailingVersion } from '../versionControl/cloneName';
 import {
+  changedNameAndDescription,
+  decideClone,
+  decideCommit,
   deletedComponent,
+  editableComponent,
   foldToRevision,
   withCommit,
   type ActiveComponent,
   type ClonedFrom,
+  type CloneSourceOf,
   type DeletedComponent,
 } from '../versionControl/versioned';
-import { assertHead, nextRevision } from '../versionControl/revisions';
-import { checkCommitMessage, checkDescription, checkName, utf8ByteLength } from '../versionControl/text';
+import { checkDescription, checkName, utf8ByteLength } from '../versionControl/text';
 
 /*
  * A MultiCloud Image (domain.md, "MultiCloud Image"): one aggregate per MCI, stream `mci-<id>`. Its
@@ -94,12 +97,7 @@ export const MULTI_CLOUD_IMAGE_EVENT_TYPES: readonly MultiCloudImageEventType[] 
 ];
 
 /** A committed revision (or HEAD) of another MCI, as the application read it from that MCI's stream. */
-export interface CloneSource {
-  readonly id: string;
-  readonly accountId: string;
-  readonly revision: number;
-  readonly content: MultiCloudImageContent;
-}
+export type CloneSource = CloneSourceOf<MultiCloudImageContent>;
 
 /**
  * Every edit names the viewer's account (another account's MCI is NOT_FOUND) and may name the
@@ -156,20 +154,8 @@ export function headContent(state: MultiCloudImageState): MultiCloudImageContent
   return state.status === 'active' ? state.head : undefined;
 }
 
-function notFound(state: MultiCloudImageState): DomainError {
-  const what = state.status === 'deleted' ? `MultiCloudImage '${state.id}' was deleted` : 'no such MultiCloudImage';
-  return new DomainError(ErrorCode.NOT_FOUND, what);
-}
-
-/** The MCI as the viewer's account may edit it: exists, is not deleted, is theirs; HEAD only. */
-function editable(state: MultiCloudImageState, command: EditCommand): ActiveMultiCloudImage {
-  // Another account's MCI reads exactly like a missing one: no existence leak.
-  if (state.status === 'empty' || state.accountId !== command.accountId)
-    throw new DomainError(ErrorCode.NOT_FOUND, 'no such MultiCloudImage');
-  if (state.status === 'deleted') throw notFound(state);
-  assertHead(command.revision, state.id);
-  return state;
-}
+const editable = (state: MultiCloudImageState, command: EditCommand): ActiveMultiCloudImage =>
+  editableComponent(MULTI_CLOUD_IMAGE_KIND, state, command);
 
 function describeSettingImage(what: string, imageId: string, cloud: RegisteredCloud): string {
   const known = Object.keys(cloud.images).slice(0, 10);
@@ -268,16 +254,7 @@ export const multiCloudImageDecider: Decider<MultiCloudImageState, MultiCloudIma
       }
       case 'UpdateMultiCloudImage': {
         const mci = editable(state, command.data);
-        const { name, description } = command.data;
-        const changed: { name?: string; description?: string } = {};
-        if (name !== undefined && name !== null) {
-          checkName(name);
-          if (name !== mci.head.name) changed.name = name;
-        }
-        if (description !== undefined && description !== null) {
-          checkDescription(description);
-          if (description !== mci.head.description) changed.description = description;
-        }
+        const changed = changedNameAndDescription(mci.head, command.data);
         return Object.keys(changed).length === 0 ? [] : [{ type: 'MultiCloudImageUpdated', data: changed }];
       }
       case 'MapImage': {
@@ -301,27 +278,15 @@ export const multiCloudImageDecider: Decider<MultiCloudImageState, MultiCloudIma
       }
       case 'CommitRevision': {
         const mci = editable(state, command.data);
-        const { message, contentHash, committedAt, committedBy } = command.data;
-        checkCommitMessage(message);
-        if (mci.lastCommitted && jsonEqual(mci.lastCommitted, mci.head)) {
-          throw new DomainError(ErrorCode.NO_CHANGES, `HEAD has not changed since revision ${mci.latestRevision}: nothing to commit`, {
-            latestRevision: mci.latestRevision,
-          });
-        }
-        return [
-          {
-            type: 'RevisionCommitted',
-            data: { revision: nextRevision(mci.latestRevision), message, contentHash, committedAt, committedBy },
-          },
-        ];
+        return [{ type: 'RevisionCommitted', data: decideCommit(mci, mci.head, command.data) }];
       }
       case 'CloneMultiCloudImage': {
-        const { multiCloudImageId, accountId, source } = command.data;
-        if (!source || source.accountId !== accountId) throw new DomainError(ErrorCode.NOT_FOUND, 'no such MultiCloudImage to clone');
-        const name = command.data.name ?? bumpTrailingVersion(source.content.name);
-        checkName(name);
-        if (state.status !== 'empty')
-          throw new DomainError(ErrorCode.BAD_USER_INPUT, `MultiCloudImage '${multiCloudImageId}' already exists`);
+        const { multiCloudImageId, accountId } = command.data;
+        const { name, clonedFrom, source } = decideClone(MULTI_CLOUD_IMAGE_KIND, state, {
+          ...command.data,
+          componentId: multiCloudImageId,
+        });
+        const { content } = source;
         return [
           {
             type: 'ComponentCloned',
@@ -330,10 +295,10 @@ export const multiCloudImageDecider: Decider<MultiCloudImageState, MultiCloudIma
               componentId: multiCloudImageId,
               accountId,
               lineage: multiCloudImageId,
-              clonedFrom: { id: source.id, revision: source.revision },
+              clonedFrom,
               name,
-              description: source.content.description,
-              settings: source.content.settings,
+              description: content.description,
+              settings: content.settings,
             },
           },
         ];

@@ -1,17 +1,20 @@
 import type { Decider } from '../decider';
 import { DomainError, ErrorCode } from '../errors';
 import { jsonEqual } from '../versionControl/change';
-import { bumpTrailingVersion } from '../versionControl/cloneName';
 import {
+  changedNameAndDescription,
+  decideClone,
+  decideCommit,
   deletedComponent,
+  editableComponent,
   foldToRevision,
   withCommit,
   type ActiveComponent,
   type ClonedFrom,
+  type CloneSourceOf,
   type DeletedComponent,
 } from '../versionControl/versioned';
-import { assertHead, nextRevision } from '../versionControl/revisions';
-import { checkCommitMessage, checkDescription, checkName, utf8ByteLength } from '../versionControl/text';
+import { checkDescription, checkName, utf8ByteLength } from '../versionControl/text';
 
 /*
  * A RightScript (domain.md, "RightScript"): one aggregate per script, stream `rightscript-<id>`. Its
@@ -105,12 +108,7 @@ export const RIGHT_SCRIPT_EVENT_TYPES: readonly RightScriptEventType[] = [
 ];
 
 /** A committed revision (or HEAD) of another RightScript, as the application read it from its stream. */
-export interface RightScriptCloneSource {
-  readonly id: string;
-  readonly accountId: string;
-  readonly revision: number;
-  readonly content: RightScriptContent;
-}
+export type RightScriptCloneSource = CloneSourceOf<RightScriptContent>;
 
 /** An input as a client sends it: `default` may be left out. */
 export interface RightScriptInputDraft {
@@ -250,19 +248,7 @@ export function headContent(state: RightScriptState): RightScriptContent | undef
   return state.status === 'active' ? state.head : undefined;
 }
 
-function notFound(state: RightScriptState): DomainError {
-  const what = state.status === 'deleted' ? `RightScript '${state.id}' was deleted` : 'no such RightScript';
-  return new DomainError(ErrorCode.NOT_FOUND, what);
-}
-
-/** The script as the viewer's account may edit it: exists, is not deleted, is theirs; HEAD only. */
-function editable(state: RightScriptState, command: EditCommand): ActiveRightScript {
-  // Another account's script reads exactly like a missing one: no existence leak.
-  if (state.status === 'empty' || state.accountId !== command.accountId) throw new DomainError(ErrorCode.NOT_FOUND, 'no such RightScript');
-  if (state.status === 'deleted') throw notFound(state);
-  assertHead(command.revision, state.id);
-  return state;
-}
+const editable = (state: RightScriptState, command: EditCommand): ActiveRightScript => editableComponent(RIGHT_SCRIPT_KIND, state, command);
 
 export const rightScriptDecider: Decider<RightScriptState, RightScriptCommand, RightScriptEvent> = {
   initialState: () => ({ status: 'empty' }),
@@ -285,16 +271,11 @@ export const rightScriptDecider: Decider<RightScriptState, RightScriptCommand, R
       }
       case 'UpdateRightScript': {
         const script = editable(state, command.data);
-        const { name, description, source, inputs } = command.data;
-        const changed: { name?: string; description?: string; source?: string; inputs?: RightScriptInput[] } = {};
-        if (name !== undefined && name !== null) {
-          checkName(name);
-          if (name !== script.head.name) changed.name = name;
-        }
-        if (description !== undefined && description !== null) {
-          checkDescription(description);
-          if (description !== script.head.description) changed.description = description;
-        }
+        const { source, inputs } = command.data;
+        const changed: { name?: string; description?: string; source?: string; inputs?: RightScriptInput[] } = changedNameAndDescription(
+          script.head,
+          command.data,
+        );
         if (source !== undefined && source !== null) {
           checkSource(source);
           if (source !== script.head.source) changed.source = source;
@@ -307,26 +288,11 @@ export const rightScriptDecider: Decider<RightScriptState, RightScriptCommand, R
       }
       case 'CommitRightScript': {
         const script = editable(state, command.data);
-        const { message, contentHash, committedAt, committedBy } = command.data;
-        checkCommitMessage(message);
-        if (script.lastCommitted && jsonEqual(script.lastCommitted, script.head)) {
-          throw new DomainError(ErrorCode.NO_CHANGES, `HEAD has not changed since revision ${script.latestRevision}: nothing to commit`, {
-            latestRevision: script.latestRevision,
-          });
-        }
-        return [
-          {
-            type: 'RevisionCommitted',
-            data: { revision: nextRevision(script.latestRevision), message, contentHash, committedAt, committedBy },
-          },
-        ];
+        return [{ type: 'RevisionCommitted', data: decideCommit(script, script.head, command.data) }];
       }
       case 'CloneRightScript': {
-        const { rightScriptId, accountId, source } = command.data;
-        if (!source || source.accountId !== accountId) throw new DomainError(ErrorCode.NOT_FOUND, 'no such RightScript to clone');
-        const name = command.data.name ?? bumpTrailingVersion(source.content.name);
-        checkName(name);
-        if (state.status !== 'empty') throw bad(`RightScript '${rightScriptId}' already exists`);
+        const { rightScriptId, accountId } = command.data;
+        const { name, clonedFrom, source } = decideClone(RIGHT_SCRIPT_KIND, state, { ...command.data, componentId: rightScriptId });
         return [
           {
             type: 'ComponentCloned',
@@ -335,7 +301,7 @@ export const rightScriptDecider: Decider<RightScriptState, RightScriptCommand, R
               componentId: rightScriptId,
               accountId,
               lineage: rightScriptId,
-              clonedFrom: { id: source.id, revision: source.revision },
+              clonedFrom,
               content: { ...source.content, name },
             },
           },

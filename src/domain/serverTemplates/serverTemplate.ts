@@ -1,9 +1,15 @@
 import type { Decider } from '../decider';
 import { DomainError, ErrorCode } from '../errors';
-import { jsonEqual } from '../versionControl/change';
-import { bumpTrailingVersion } from '../versionControl/cloneName';
-import { deletedComponent, foldToRevision, withCommit } from '../versionControl/versioned';
-import { assertHead, HEAD_REVISION, nextRevision } from '../versionControl/revisions';
+import {
+  changedNameAndDescription,
+  decideClone,
+  decideCommit,
+  deletedComponent,
+  editableComponent,
+  foldToRevision,
+  withCommit,
+} from '../versionControl/versioned';
+import { HEAD_REVISION } from '../versionControl/revisions';
 import { checkCommitMessage, checkDescription, checkName } from '../versionControl/text';
 import { committedDependencies, describeHeadPins, headPins, resolvedRevision, resolvedRevisions, resolveHeadPins } from './pins';
 import {
@@ -45,14 +51,8 @@ export function headContent(state: ServerTemplateState): ServerTemplateContent |
   return state.status === 'active' ? state.head : undefined;
 }
 
-/** The template as the viewer's account may edit it: exists, is not deleted, is theirs; HEAD only. */
-function editable(state: ServerTemplateState, command: EditCommand): ActiveServerTemplate {
-  // Missing, another account's and deleted read alike: no existence leak.
-  if (state.status !== 'active' || state.accountId !== command.accountId)
-    throw new DomainError(ErrorCode.NOT_FOUND, 'no such ServerTemplate');
-  assertHead(command.revision, state.id);
-  return state;
-}
+const editable = (state: ServerTemplateState, command: EditCommand): ActiveServerTemplate =>
+  editableComponent(SERVER_TEMPLATE_KIND, state, command);
 
 /** A component to pin as the viewer may see it: another account's reads like a missing one. */
 function pinnable(target: PinTarget | undefined, accountId: string, kind: 'MultiCloudImage' | 'RightScript'): PinTarget {
@@ -208,14 +208,12 @@ function commit(state: ServerTemplateState, command: Command<'CommitServerTempla
   const { head } = template;
   const resolved = command.commitHeadDependencies ? command.resolved : [];
   const revisions = resolvedRevisions(head, resolved);
-  const frozen = resolveHeadPins(head, resolved);
-  if (template.lastCommitted && jsonEqual(template.lastCommitted, frozen)) {
-    throw new DomainError(
-      ErrorCode.NO_CHANGES,
-      `HEAD (with its HEAD dependencies at their committed revisions) has not changed since revision ${template.latestRevision}: nothing to commit`,
-      { latestRevision: template.latestRevision },
-    );
-  }
+  const record = decideCommit(
+    template,
+    resolveHeadPins(head, resolved),
+    command,
+    'HEAD (with its HEAD dependencies at their committed revisions)',
+  );
   const events: ServerTemplateEvent[] = [];
   for (const from of head.multiCloudImages) {
     if (from.revision !== HEAD_REVISION) continue;
@@ -232,18 +230,7 @@ function commit(state: ServerTemplateState, command: Command<'CommitServerTempla
       });
     });
   }
-  const { message, contentHash, committedAt, committedBy } = command;
-  events.push({
-    type: 'RevisionCommitted',
-    data: {
-      revision: nextRevision(template.latestRevision),
-      message,
-      contentHash,
-      committedAt,
-      committedBy,
-      dependencies: committedDependencies(head, resolved),
-    },
-  });
+  events.push({ type: 'RevisionCommitted', data: { ...record, dependencies: committedDependencies(head, resolved) } });
   return events;
 }
 
@@ -286,16 +273,7 @@ export const serverTemplateDecider: Decider<ServerTemplateState, ServerTemplateC
       }
       case 'UpdateServerTemplate': {
         const template = editable(state, command.data);
-        const { name, description } = command.data;
-        const changed: { name?: string; description?: string } = {};
-        if (name !== undefined && name !== null) {
-          checkName(name);
-          if (name !== template.head.name) changed.name = name;
-        }
-        if (description !== undefined && description !== null) {
-          checkDescription(description);
-          if (description !== template.head.description) changed.description = description;
-        }
+        const changed = changedNameAndDescription(template.head, command.data);
         return Object.keys(changed).length === 0 ? [] : [{ type: 'ServerTemplateUpdated', data: changed }];
       }
       case 'AddTemplateMultiCloudImage': {
@@ -339,11 +317,8 @@ export const serverTemplateDecider: Decider<ServerTemplateState, ServerTemplateC
       case 'CommitServerTemplate':
         return commit(state, command.data);
       case 'CloneServerTemplate': {
-        const { serverTemplateId, accountId, source } = command.data;
-        if (!source || source.accountId !== accountId) throw new DomainError(ErrorCode.NOT_FOUND, 'no such ServerTemplate to clone');
-        const name = command.data.name ?? bumpTrailingVersion(source.content.name);
-        checkName(name);
-        if (state.status !== 'empty') throw alreadyExists(serverTemplateId);
+        const { serverTemplateId, accountId } = command.data;
+        const { name, clonedFrom, source } = decideClone(SERVER_TEMPLATE_KIND, state, { ...command.data, componentId: serverTemplateId });
         return [
           {
             type: 'ComponentCloned',
@@ -352,7 +327,7 @@ export const serverTemplateDecider: Decider<ServerTemplateState, ServerTemplateC
               componentId: serverTemplateId,
               accountId,
               lineage: serverTemplateId,
-              clonedFrom: { id: source.id, revision: source.revision },
+              clonedFrom,
               content: { ...source.content, name },
             },
           },

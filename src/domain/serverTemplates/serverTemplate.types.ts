@@ -1,4 +1,4 @@
-import type { ActiveComponent, ClonedFrom, DeletedComponent } from '../versionControl/versioned';
+import type { ActiveComponent, ClonedFrom, CloneSourceOf, DeletedComponent } from '../versionControl/versioned';
 
 /*
  * The ServerTemplate's vocabulary (domain.md, "ServerTemplate"): its state, events and commands. The
@@ -134,12 +134,7 @@ export interface PinTarget {
 }
 
 /** A committed revision (or HEAD) of another template of the same account, read from its stream. */
-export interface ServerTemplateCloneSource {
-  readonly id: string;
-  readonly accountId: string;
-  readonly revision: number;
-  readonly content: ServerTemplateContent;
-}
+export type ServerTemplateCloneSource = CloneSourceOf<ServerTemplateContent>;
 
 interface EditCommand {
   readonly accountId: string;

@@ -1,4 +1,9 @@
 import type { Decider, DomainEvent } from '../decider';
+import { DomainError, ErrorCode } from '../errors';
+import { jsonEqual } from './change';
+import { bumpTrailingVersion } from './cloneName';
+import { assertHead, nextRevision } from './revisions';
+import { checkCommitMessage, checkDescription, checkName } from './text';
 
 /*
  * The state transitions every versioned component kind shares (domain.md, "Version control"): a
@@ -62,4 +67,95 @@ export function foldToRevision<State, Event extends DomainEvent>(
     if (revision !== 0 && event.type === 'RevisionCommitted' && (event.data as { revision?: unknown }).revision === revision) return state;
   }
   return revision === 0 ? state : undefined;
+}
+
+/** The state any versioned component kind folds to. */
+export type ComponentStateOf<Content> = { readonly status: 'empty' } | ActiveComponent<Content> | DeletedComponent;
+
+/**
+ * The component as the viewer's account may edit it: it exists, is theirs and is not deleted, and the
+ * edit is aimed at HEAD (NOT_HEAD otherwise). Another account's component reads exactly like a
+ * missing one; only its owner learns that it was deleted.
+ */
+export function editableComponent<Content>(
+  kind: string,
+  state: ComponentStateOf<Content>,
+  command: { readonly accountId: string; readonly revision?: number | null },
+): ActiveComponent<Content> {
+  if (state.status === 'empty' || state.accountId !== command.accountId) throw new DomainError(ErrorCode.NOT_FOUND, `no such ${kind}`);
+  if (state.status === 'deleted') throw new DomainError(ErrorCode.NOT_FOUND, `${kind} '${state.id}' was deleted`);
+  assertHead(command.revision, state.id);
+  return state;
+}
+
+/** The name and description an update sets, checked, keeping only what differs from HEAD. */
+export function changedNameAndDescription(
+  head: { readonly name: string; readonly description: string },
+  update: { readonly name?: string | null; readonly description?: string | null },
+): { name?: string; description?: string } {
+  const changed: { name?: string; description?: string } = {};
+  if (update.name !== undefined && update.name !== null) {
+    checkName(update.name);
+    if (update.name !== head.name) changed.name = update.name;
+  }
+  if (update.description !== undefined && update.description !== null) {
+    checkDescription(update.description);
+    if (update.description !== head.description) changed.description = update.description;
+  }
+  return changed;
+}
+
+/** What every commit records. */
+export interface CommitRecord {
+  readonly message: string;
+  readonly contentHash: string;
+  readonly committedAt: string;
+  readonly committedBy: string;
+}
+
+/**
+ * A commit of `frozen` (HEAD's content, or what it becomes when the commit resolves something) as the
+ * next revision: a message is required, and freezing what the latest revision already holds is
+ * NO_CHANGES. Returns the data of its `RevisionCommitted`.
+ */
+export function decideCommit<Content>(
+  component: ActiveComponent<Content>,
+  frozen: Content,
+  record: CommitRecord,
+  what = 'HEAD',
+): CommitRecord & { revision: number } {
+  checkCommitMessage(record.message);
+  if (component.lastCommitted && jsonEqual(component.lastCommitted, frozen)) {
+    throw new DomainError(ErrorCode.NO_CHANGES, `${what} has not changed since revision ${component.latestRevision}: nothing to commit`, {
+      latestRevision: component.latestRevision,
+    });
+  }
+  const { message, contentHash, committedAt, committedBy } = record;
+  return { revision: nextRevision(component.latestRevision), message, contentHash, committedAt, committedBy };
+}
+
+/**
+ * A clone's name and origin: the source must be the viewer's (NOT_FOUND otherwise, like a missing one),
+ * the new component must not exist yet, and the name defaults to the source's with its trailing
+ * version bumped.
+ */
+export function decideClone<Source extends CloneSourceOf<{ readonly name: string }>>(
+  kind: string,
+  state: { readonly status: string },
+  command: { readonly componentId: string; readonly accountId: string; readonly source: Source | undefined; readonly name?: string | null },
+): { name: string; clonedFrom: ClonedFrom; source: Source } {
+  const { source } = command;
+  if (!source || source.accountId !== command.accountId) throw new DomainError(ErrorCode.NOT_FOUND, `no such ${kind} to clone`);
+  const name = command.name ?? bumpTrailingVersion(source.content.name);
+  checkName(name);
+  if (state.status !== 'empty') throw new DomainError(ErrorCode.BAD_USER_INPUT, `${kind} '${command.componentId}' already exists`);
+  return { name, clonedFrom: { id: source.id, revision: source.revision }, source };
+}
+
+/** A committed revision (or HEAD, 0) of another component of the same account, as the application read it from its stream. */
+export interface CloneSourceOf<Content> {
+  readonly id: string;
+  readonly accountId: string;
+  readonly revision: number;
+  readonly content: Content;
 }
