@@ -54,7 +54,7 @@ export class VersionControlResolver {
     const size = pageSize(first);
     const afterRevision = after ? Number(decodePageCursor(HISTORY_CURSOR_KIND, after, STREAM_REVISION)) : undefined;
     const kind = await kindOfComponent(ctx, id);
-    const page = await componentHistory(ctx.services.store, kind.component, ctx.viewer.accountId, id, { afterRevision, first: size });
+    const page = await componentHistory(ctx.services.store, kind.component, id, { afterRevision, first: size });
     return toConnection(HISTORY_CURSOR_KIND, { ...page, items: page.events }, (event) => event.revision.toString(), toEventType);
   }
 
