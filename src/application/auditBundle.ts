@@ -16,7 +16,7 @@ import { ChainFollower, describePosition, type HistoryProblem } from './verifica
  */
 
 export const BUNDLE_FORMAT = 'multicloud-images audit bundle';
-export const BUNDLE_VERSION = 1;
+const BUNDLE_VERSION = 1;
 
 export interface BundleSelection {
   readonly account?: string;
@@ -68,7 +68,22 @@ export interface BundleTrailer {
   readonly digest: string;
 }
 
-export const HASH_CHAIN_DESCRIPTION =
+/** Each stream's events in a bundle so far: what the trailer lists, and what the verifier recomputes. */
+type StreamSummaries = Map<string, { -readonly [K in keyof BundleStreamSummary]: BundleStreamSummary[K] }>;
+
+function summarize(streams: StreamSummaries, event: Pick<BundleEvent, 'stream' | 'revision' | 'metadata'>): void {
+  const lastHash = event.metadata['hash'] as string;
+  const summary = streams.get(event.stream);
+  if (summary) {
+    summary.events += 1;
+    summary.lastRevision = event.revision;
+    summary.lastHash = lastHash;
+  } else {
+    streams.set(event.stream, { events: 1, firstRevision: event.revision, lastRevision: event.revision, lastHash });
+  }
+}
+
+const HASH_CHAIN_DESCRIPTION =
   'hash = SHA-256 hex of the canonical JSON (RFC 8785) of {id, prevHash, stream, revision (decimal string), type, data, metadata without hash}; prevHash = the hash of the previous event of the stream, null at revision 0';
 
 /**
@@ -82,7 +97,7 @@ export const HASH_CHAIN_DESCRIPTION =
  */
 export class AuditBundleWriter {
   private readonly digest = createHash('sha256');
-  private readonly streams = new Map<string, { events: number; firstRevision: number; lastRevision: number; lastHash: string }>();
+  private readonly streams: StreamSummaries = new Map();
   private count = 0;
 
   constructor(private readonly write: (line: string) => Promise<void>) {}
@@ -106,15 +121,7 @@ export class AuditBundleWriter {
     };
     await this.line(line);
     this.count += 1;
-    const summary = this.streams.get(event.stream);
-    const revision = Number(event.revision);
-    if (summary) {
-      summary.events += 1;
-      summary.lastRevision = revision;
-      summary.lastHash = event.metadata.hash;
-    } else {
-      this.streams.set(event.stream, { events: 1, firstRevision: revision, lastRevision: revision, lastHash: event.metadata.hash });
-    }
+    summarize(this.streams, line);
   }
 
   get eventCount(): number {
@@ -207,7 +214,7 @@ export async function verifyBundle(
   };
   const digest = createHash('sha256');
   const followers = new Map<string, ChainFollower>();
-  const streams = new Map<string, { events: number; firstRevision: number; lastRevision: number; lastHash: string }>();
+  const streams: StreamSummaries = new Map();
   let header: BundleHeader | undefined;
   let trailerSeen = false;
   let lineNumber = 0;
@@ -312,19 +319,7 @@ export async function verifyBundle(
         detail: finding.detail,
       });
     }
-    const summary = streams.get(event.stream);
-    if (summary) {
-      summary.events += 1;
-      summary.lastRevision = event.revision;
-      summary.lastHash = event.metadata['hash'] as string;
-    } else {
-      streams.set(event.stream, {
-        events: 1,
-        firstRevision: event.revision,
-        lastRevision: event.revision,
-        lastHash: event.metadata['hash'] as string,
-      });
-    }
+    summarize(streams, event);
   }
   if (lineNumber === 0) report({ line: undefined, problem: 'incomplete', detail: 'the file is empty' });
   else if (!trailerSeen) report({ line: undefined, problem: 'incomplete', detail: 'no trailer: the bundle was cut short' });

@@ -2,7 +2,7 @@ import { accountStream } from '../domain/accounts/account';
 import { holdsAnyRight, type Viewer } from '../domain/accounts/roles';
 import { DomainError, ErrorCode } from '../domain/errors';
 import { InvalidCursorError, InvalidRequestError, StreamNotFoundError } from '../eventStore/errors';
-import type { EventFilter, EventStore, EventSubscription, RecordedEvent } from '../eventStore/port';
+import { MAX_READ_COUNT, type EventFilter, type EventStore, type EventSubscription, type RecordedEvent } from '../eventStore/port';
 
 /*
  * The change feed: the global log as one account may see it, read page by page (`events` query) or
@@ -29,9 +29,9 @@ const ACCOUNT_PREFIX = 'account-';
  * shared with its account). Until publications exist, nothing is shared.
  */
 export type SharedEvents = (viewer: Viewer, event: RecordedEvent) => boolean;
-export const NOTHING_SHARED: SharedEvents = () => false;
+const NOTHING_SHARED: SharedEvents = () => false;
 
-export function isVisibleTo(viewer: Viewer, event: RecordedEvent, shared: SharedEvents = NOTHING_SHARED): boolean {
+function isVisibleTo(viewer: Viewer, event: RecordedEvent, shared: SharedEvents = NOTHING_SHARED): boolean {
   if (SHARED_CATEGORY_PREFIXES.some((prefix) => event.stream.startsWith(prefix))) return true;
   if (event.stream.startsWith(ACCOUNT_PREFIX)) {
     return (
@@ -43,7 +43,7 @@ export function isVisibleTo(viewer: Viewer, event: RecordedEvent, shared: Shared
 }
 
 /** The event as the feed shows it: a token's hash never leaves the service, even to its account's admins. */
-export function redacted(event: RecordedEvent): RecordedEvent {
+function redacted(event: RecordedEvent): RecordedEvent {
   const { data } = event;
   if (typeof data !== 'object' || data === null || Array.isArray(data) || !('tokenHash' in data)) return event;
   const { tokenHash: _hash, ...rest } = data;
@@ -137,8 +137,12 @@ export async function readFeedPage(
   const events: RecordedEvent[] = [];
   let cursor = options.after;
   let scanned = 0;
+  // A page and the one event that proves a next page, when the viewer sees everything; more per read
+  // while it sees little, so a small page doesn't read (and the next one read again) a thousand events.
+  let chunk = Math.min(options.first + 1, READ_CHUNK);
   for (;;) {
-    const read = await store.readAll({ after: cursor, maxCount: READ_CHUNK, filter: matcher.storeFilter });
+    const read = await store.readAll({ after: cursor, maxCount: chunk, filter: matcher.storeFilter });
+    chunk = Math.min(chunk * 2, READ_CHUNK);
     for (const event of read.events) {
       const admitted = matcher.admit(event);
       if (admitted === undefined) continue;
@@ -163,7 +167,7 @@ export async function countFeed(
   let count = 0;
   let cursor = options.after;
   for (;;) {
-    const read = await store.readAll({ after: cursor, maxCount: 10 * READ_CHUNK, filter: matcher.storeFilter });
+    const read = await store.readAll({ after: cursor, maxCount: MAX_READ_COUNT, filter: matcher.storeFilter });
     for (const event of read.events) if (matcher.admit(event) !== undefined) count += 1;
     cursor = read.cursor ?? cursor;
     if (read.isEnd) return count;
@@ -222,19 +226,45 @@ export async function subscribeToFeed(
   return feed;
 }
 
+/** Account events read per step while looking for the subscriber's token. */
+const ACCOUNT_PAGE = 100;
+
+/**
+ * Whether the subscriber's token was revoked (or its account is gone), from the account stream itself:
+ * newest first and only back to the token's creation, since nothing older can revoke it. A long-lived
+ * account with many users and tokens is never read whole for one subscription.
+ */
 async function wasRevoked(store: EventStore, viewer: Viewer): Promise<boolean> {
-  try {
-    const events = await store.readStream(accountStream(viewer.accountId));
-    return events.some((event) => isRevocationOf(event, viewer));
-  } catch (error) {
-    if (error instanceof StreamNotFoundError) return true;
-    throw error;
+  const stream = accountStream(viewer.accountId);
+  let fromRevision: bigint | undefined;
+  for (;;) {
+    let page: RecordedEvent[];
+    try {
+      page = await store.readStream(stream, {
+        direction: 'backwards',
+        maxCount: ACCOUNT_PAGE,
+        ...(fromRevision === undefined ? {} : { fromRevision }),
+      });
+    } catch (error) {
+      if (error instanceof StreamNotFoundError) return true;
+      throw error;
+    }
+    for (const event of page) {
+      if (isRevocationOf(event, viewer)) return true;
+      if (event.type === 'ApiTokenCreated' && tokenIdOf(event) === viewer.tokenId) return false;
+    }
+    const oldest = page[page.length - 1];
+    if (!oldest || page.length < ACCOUNT_PAGE || oldest.revision === 0n) return false;
+    fromRevision = oldest.revision - 1n;
   }
 }
 
+function tokenIdOf(event: RecordedEvent): unknown {
+  return (event.data as { tokenId?: unknown } | null)?.tokenId;
+}
+
 function isRevocationOf(event: RecordedEvent, viewer: Viewer): boolean {
-  const data = event.data as { tokenId?: unknown } | null;
-  return event.type === 'ApiTokenRevoked' && event.stream === accountStream(viewer.accountId) && data?.tokenId === viewer.tokenId;
+  return event.type === 'ApiTokenRevoked' && event.stream === accountStream(viewer.accountId) && tokenIdOf(event) === viewer.tokenId;
 }
 
 /** Events read from the store per catch-up step; the next step waits until the client took them all. */

@@ -251,24 +251,43 @@ export class ChainFollower {
   }
 }
 
-function toChainEvent(event: RecordedEvent): ChainEvent {
-  return {
-    id: event.id,
-    stream: event.stream,
-    revision: event.revision,
-    type: event.type,
-    data: event.data,
-    metadata: event.metadata as JsonObject,
-    position: event.position,
-  };
+/**
+ * A stream in revision order, page by page (nothing when it has no events), so following or exporting
+ * a long stream never holds it in memory.
+ */
+export async function* streamEvents(store: EventStore, stream: string): AsyncGenerator<RecordedEvent> {
+  let from = 0n;
+  for (;;) {
+    let page: RecordedEvent[];
+    try {
+      page = await store.readStream(stream, { fromRevision: from, maxCount: STREAM_PAGE });
+    } catch (error) {
+      if (error instanceof StreamNotFoundError) return;
+      throw error;
+    }
+    yield* page;
+    const last = page[page.length - 1];
+    if (!last || page.length < STREAM_PAGE) return;
+    from = last.revision + 1n;
+  }
 }
 
-async function readStreamPage(store: EventStore, stream: string, fromRevision: bigint): Promise<RecordedEvent[]> {
-  try {
-    return await store.readStream(stream, { fromRevision, maxCount: STREAM_PAGE });
-  } catch (error) {
-    if (error instanceof StreamNotFoundError) return [];
-    throw error;
+/**
+ * The log in order up to `upTo` (inclusive), page by page: events appended after the caller read the
+ * head are left for the next run. Nothing when `upTo` is undefined (the log was empty). Shared by
+ * verify, export and migrate.
+ */
+export async function* logUpTo(store: EventStore, upTo: LogPosition | undefined): AsyncGenerator<RecordedEvent> {
+  if (!upTo) return;
+  let after: string | undefined;
+  for (;;) {
+    const page = await store.readAll({ ...(after === undefined ? {} : { after }), maxCount: LOG_PAGE });
+    for (const event of page.events) {
+      if (comparePositions(event.position, upTo) > 0) return;
+      yield event;
+    }
+    if (page.isEnd || page.events.length === 0 || page.cursor === undefined) return;
+    after = page.cursor;
   }
 }
 
@@ -285,21 +304,10 @@ async function followStream(
 ): Promise<{ follower: ChainFollower; findings: Finding[] }> {
   const follower = new ChainFollower(stream);
   const findings: Finding[] = [];
-  let from = 0n;
-  for (;;) {
-    const page = await readStreamPage(store, stream, from);
-    let stop = page.length < STREAM_PAGE;
-    for (const event of page) {
-      if (upTo && comparePositions(event.position, upTo) > 0) {
-        stop = true;
-        break;
-      }
-      findings.push(...follower.next(toChainEvent(event)));
-      onEvent?.();
-    }
-    const last = page[page.length - 1];
-    if (stop || !last) break;
-    from = last.revision + 1n;
+  for await (const event of streamEvents(store, stream)) {
+    if (upTo && comparePositions(event.position, upTo) > 0) break;
+    findings.push(...follower.next(event));
+    onEvent?.();
   }
   findings.push(...follower.end(tally));
   return { follower, findings };
@@ -368,7 +376,7 @@ export async function verifyLog(store: EventStore, options: VerifyLogOptions = {
   const findings: Finding[] = [];
   const crossChecks: string[] = [];
   const holes: Hole[] = [];
-  const streams = new Map<string, number>();
+  const streams = new Set<string>();
   const fingerprint: Hash = createHash('sha256');
   // The anchor of an empty prefix is the digest of nothing.
   let anchorDigest: string | undefined = options.anchor?.count === 0 ? createHash('sha256').digest('hex') : undefined;
@@ -378,39 +386,29 @@ export async function verifyLog(store: EventStore, options: VerifyLogOptions = {
   const total = head ? Number(head.commit) : 0;
 
   // Phase 1: the log in order (positions, counter, fingerprint, which streams exist).
-  let after: string | undefined;
-  for (let done = !head; !done;) {
-    const page = await store.readAll({ ...(after === undefined ? {} : { after }), maxCount: LOG_PAGE });
-    for (const event of page.events) {
-      if (head && comparePositions(event.position, head) > 0) {
-        done = true;
-        break;
-      }
-      count += 1;
-      fingerprint.update(`${String(event.metadata.hash)}\n`, 'utf8');
-      if (options.anchor && count === options.anchor.count) anchorDigest = fingerprint.copy().digest('hex');
-      streams.set(event.stream, (streams.get(event.stream) ?? 0) + 1);
-      const at = event.position.commit;
-      if (options.densePositions && at > expectedPosition) {
-        holes.push({ from: expectedPosition, to: at - 1n, reason: 'between rows' });
-      }
-      expectedPosition = at + 1n;
-      if (options.highestAssignedPosition !== undefined && at > options.highestAssignedPosition) {
-        findings.push({
-          stream: event.stream,
-          revision: event.revision,
-          id: event.id,
-          position: event.position,
-          problem: 'out of order',
-          detail: `position ${describePosition(event.position)} is past the highest position the store ever assigned (${options.highestAssignedPosition}): the row was moved`,
-          sortKey: { position: event.position, after: false },
-        });
-      }
-      lastPosition = event.position;
-      options.onProgress?.({ phase: 'log', done: Number(at), total });
+  for await (const event of logUpTo(store, head)) {
+    count += 1;
+    fingerprint.update(`${String(event.metadata.hash)}\n`, 'utf8');
+    if (options.anchor && count === options.anchor.count) anchorDigest = fingerprint.copy().digest('hex');
+    streams.add(event.stream);
+    const at = event.position.commit;
+    if (options.densePositions && at > expectedPosition) {
+      holes.push({ from: expectedPosition, to: at - 1n, reason: 'between rows' });
     }
-    after = page.cursor ?? after;
-    if (page.isEnd || page.events.length === 0) done = true;
+    expectedPosition = at + 1n;
+    if (options.highestAssignedPosition !== undefined && at > options.highestAssignedPosition) {
+      findings.push({
+        stream: event.stream,
+        revision: event.revision,
+        id: event.id,
+        position: event.position,
+        problem: 'out of order',
+        detail: `position ${describePosition(event.position)} is past the highest position the store ever assigned (${options.highestAssignedPosition}): the row was moved`,
+        sortKey: { position: event.position, after: false },
+      });
+    }
+    lastPosition = event.position;
+    options.onProgress?.({ phase: 'log', done: Number(at), total });
   }
   const digest = fingerprint.digest('hex');
 
@@ -459,7 +457,7 @@ export async function verifyLog(store: EventStore, options: VerifyLogOptions = {
   if (tallies) crossChecks.push('read-model stream counts');
   const missingRuns: Finding[] = [];
   let followed = 0;
-  for (const stream of streams.keys()) {
+  for (const stream of streams) {
     const { findings: found } = await followStream(store, stream, tallies?.get(stream), head, () => {
       followed += 1;
       options.onProgress?.({ phase: 'streams', done: followed, total: count });

@@ -1,6 +1,7 @@
 import { createReadStream, createWriteStream, rmSync, type WriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { AuditBundleWriter, verifyBundle, type BundleProblem, type BundleSelection } from '../application/auditBundle';
+import { logUpTo, streamEvents } from '../application/verification';
 import { loadConfig } from '../config';
 import { comparePositions } from '../eventStore/cursor';
 import { EventStoreError, StreamNotFoundError } from '../eventStore/errors';
@@ -30,7 +31,6 @@ export const VERIFY_EXPORT_USAGE = `verify-export <file>
     (from its first event's prevHash when the bundle starts mid-stream), the log order, the trailer's
     counts and stream heads, and the digest of the lines.`;
 
-const LOG_PAGE = 1_000;
 const MAX_ID_LENGTH = 256;
 
 export async function exportCommand(argv: readonly string[], io: CliIo): Promise<number> {
@@ -97,7 +97,7 @@ export async function exportCommand(argv: readonly string[], io: CliIo): Promise
       // An account's streams are those it created: known from each stream's first event, which may lie
       // before --since, so the log is read from its start.
       const owned = new Map<string, boolean>();
-      for await (const event of logEvents(store, head)) {
+      for await (const event of logUpTo(store, head)) {
         let mine = owned.get(event.stream);
         if (mine === undefined) {
           mine = event.stream === selected || creatorOf(event) === account;
@@ -142,31 +142,6 @@ async function streamExists(store: EventStore, stream: string): Promise<boolean>
     if (error instanceof StreamNotFoundError) return false;
     if (error instanceof EventStoreError && error.code === 'INVALID_REQUEST') throw new UsageError(error.message);
     throw error;
-  }
-}
-
-async function* streamEvents(store: EventStore, stream: string): AsyncGenerator<RecordedEvent> {
-  let from = 0n;
-  for (;;) {
-    const page = await store.readStream(stream, { fromRevision: from, maxCount: LOG_PAGE });
-    yield* page;
-    const last = page[page.length - 1];
-    if (!last || page.length < LOG_PAGE) return;
-    from = last.revision + 1n;
-  }
-}
-
-async function* logEvents(store: EventStore, head: LogPosition | undefined): AsyncGenerator<RecordedEvent> {
-  if (!head) return;
-  let after: string | undefined;
-  for (;;) {
-    const page = await store.readAll({ ...(after === undefined ? {} : { after }), maxCount: LOG_PAGE });
-    for (const event of page.events) {
-      if (comparePositions(event.position, head) > 0) return;
-      yield event;
-    }
-    if (page.isEnd || page.events.length === 0) return;
-    after = page.cursor;
   }
 }
 

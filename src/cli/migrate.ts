@@ -1,5 +1,5 @@
+import { logUpTo } from '../application/verification';
 import { loadConfig } from '../config';
-import { comparePositions } from '../eventStore/cursor';
 import { EventStoreUnavailableError, InvalidRequestError, StreamNotFoundError, VersionConflictError } from '../eventStore/errors';
 import {
   openEventStoreDbEventStore,
@@ -30,7 +30,6 @@ export const MIGRATE_USAGE = `migrate --to <esdb url> [--limit <n>]
     --to <url>    e.g. 'esdb://127.0.0.1:2113?tls=false': an empty server, or this log's earlier copy
     --limit <n>   copy at most n events in this run (then run again to continue)`;
 
-const LOG_PAGE = 1_000;
 const MAX_BATCH_EVENTS = 500;
 /** Below EventStoreDB's default maximum append size (1 MiB); a larger single event goes alone. */
 const MAX_BATCH_BYTES = 900 * 1024;
@@ -182,20 +181,6 @@ async function lastRevision(store: EventStore, stream: string): Promise<bigint> 
   }
 }
 
-/** The log in order, up to `head` (inclusive) or to its end. */
-async function* logUpTo(store: EventStore, head: LogPosition | undefined): AsyncGenerator<RecordedEvent> {
-  let after: string | undefined;
-  for (;;) {
-    const page = await store.readAll({ ...(after === undefined ? {} : { after }), maxCount: LOG_PAGE });
-    for (const event of page.events) {
-      if (head && comparePositions(event.position, head) > 0) return;
-      yield event;
-    }
-    if (page.isEnd || page.events.length === 0) return;
-    after = page.cursor;
-  }
-}
-
 /** Reads both logs in step: the same events, in the same order, with the same ids and hashes, each hash matching its content. */
 async function compareLogs(
   source: EventStore,
@@ -204,7 +189,7 @@ async function compareLogs(
   io: CliIo,
 ): Promise<{ compared: number; difference: string | undefined }> {
   const progress = new Progress(io, 'migrate: verifying the copy');
-  const copy = logUpTo(target, undefined)[Symbol.asyncIterator]();
+  const copy = logUpTo(target, await target.headPosition())[Symbol.asyncIterator]();
   let compared = 0;
   const describe = (event: RecordedEvent): string => `${event.type} '${event.stream}' revision ${event.revision} (id ${event.id})`;
   for await (const original of logUpTo(source, head)) {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LogFacts } from '../application/verification';
+import type { LogFacts, StreamTally } from '../application/verification';
 import type { Config } from '../config';
 import { openEventStoreDbEventStore } from '../eventStore/eventstoredb/eventStoreDbEventStore';
 import type { EventStore } from '../eventStore/port';
@@ -17,7 +17,7 @@ import { UsageError } from './io';
  * EVENTSTORE_URL), and never creates a store: a wrong DATA_DIR is an error, not a new empty log.
  */
 
-export const embeddedLogPath = (config: Config): string => join(config.dataDir, 'events.sqlite');
+const embeddedLogPath = (config: Config): string => join(config.dataDir, 'events.sqlite');
 export const readModelsPath = (config: Config): string => join(config.dataDir, 'read-models.sqlite');
 
 /** The embedded log in DATA_DIR; refuses when there is none. */
@@ -53,21 +53,30 @@ export function readLogFacts(config: Config, options: { readonly readModels: boo
       db.close();
     }
   }
-  const path = readModelsPath(config);
-  if (options.readModels && existsSync(path)) {
-    const db = openReadModelDatabase(path);
-    try {
-      db.pragma('query_only = ON');
-      const queries = new VerificationQueries(db, new QueryRecorder());
-      // One snapshot for both.
-      db.transaction(() => {
-        const tallies = queries.streamTallies();
-        if (tallies) facts.streamTallies = tallies;
-        facts.checkpoints = queries.checkpoints();
-      })();
-    } finally {
-      db.close();
-    }
+  if (options.readModels) {
+    readReadModels(config, (queries) => {
+      const tallies = queries.streamTallies();
+      if (tallies) facts.streamTallies = tallies;
+      facts.checkpoints = queries.checkpoints();
+    });
   }
   return facts;
+}
+
+/** What the read models counted of one stream (`verify --stream`): its row only, not the whole catalog. */
+export function readStreamTally(config: Config, stream: string): StreamTally | undefined {
+  return readReadModels(config, (queries) => queries.streamTally(stream));
+}
+
+/** Reads the service's read models, read-only and in one snapshot; `undefined` when there are none. */
+function readReadModels<T>(config: Config, read: (queries: VerificationQueries) => T): T | undefined {
+  const path = readModelsPath(config);
+  if (!existsSync(path)) return undefined;
+  const db = openReadModelDatabase(path);
+  try {
+    db.pragma('query_only = ON');
+    return db.transaction(() => read(new VerificationQueries(db, new QueryRecorder())))();
+  } finally {
+    db.close();
+  }
 }

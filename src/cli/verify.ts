@@ -13,7 +13,7 @@ import type { EventStore } from '../eventStore/port';
 import { parseArgs, stringOption } from './args';
 import { counted, EXIT, UsageError, writeOut, type CliIo } from './io';
 import { Progress } from './progress';
-import { openConfiguredStore, readLogFacts } from './stores';
+import { openConfiguredStore, readLogFacts, readStreamTally } from './stores';
 
 /*
  * `verify`: the whole log (or one stream) checked against its hash chains and against everything the
@@ -48,17 +48,18 @@ export async function verifyCommand(argv: readonly string[], io: CliIo): Promise
   const json = args.options.has('json');
   const config = loadConfig(io.env);
 
+  const readModels = !args.options.has('no-read-models');
   const store = await openConfiguredStore(config);
   try {
-    // Before the log is read (verifyLog takes the head first thing): all they count is in it by then.
-    const facts = readLogFacts(config, { readModels: !args.options.has('no-read-models') });
+    // Read models and counters before the log is read: all they count is in it by then.
     if (stream !== undefined) {
-      const tally = facts.streamTallies?.get(stream);
+      const tally = readModels ? readStreamTally(config, stream) : undefined;
       const result = await verifyStream(store, stream, tally ? { tally } : {});
       if (result.eventsChecked === 0 && !tally) throw new UsageError(`no stream '${stream}' in the log`);
       await report(io, store, json, { ...result, stream });
       return result.ok ? EXIT.OK : EXIT.FAILED;
     }
+    const facts = readLogFacts(config, { readModels });
     const progress = new Progress(io, 'verify');
     const result = await verifyLog(store, {
       ...facts,
@@ -127,7 +128,7 @@ async function report(io: CliIo, store: EventStore, json: boolean, result: Outco
   await writeOut(io.stdout, `${lines.join('\n')}\n`);
 }
 
-export function describeBroken(broken: BrokenEvent): string {
+function describeBroken(broken: BrokenEvent): string {
   const where = [
     broken.stream === undefined ? 'stream unknown' : `stream ${broken.stream}`,
     ...(broken.revision === undefined ? [] : [`revision ${broken.revision}`]),

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Projection, ReadModelWriter, SqlValue } from '../../projections/projection';
 import { comparePositions } from '../eventStore/cursor';
 import type { EventStore, LogPosition, RecordedEvent } from '../eventStore/port';
@@ -222,6 +223,13 @@ function keyOf(value: unknown): string {
   return `?${String(value)}`;
 }
 
+/** A row's exact identity (every value's type and content), as a SHA-256 digest. */
+function digestOf(row: readonly unknown[]): string {
+  return createHash('sha256')
+    .update(JSON.stringify(row.map(keyOf)), 'utf8')
+    .digest('base64');
+}
+
 function shown(columns: readonly string[], row: readonly unknown[]): ComparableRow {
   const entries = columns.map((column, i) => {
     const value = row[i];
@@ -247,35 +255,41 @@ function compareTable(
     return { reason: `table ${table} has columns (${sorted(liveColumns)}) live but (${sorted(rebuiltColumns)}) in this build` };
   }
   const select = `SELECT ${rebuiltColumns.map(quote).join(', ')} FROM ${quote(table)}`;
-  const remaining = new Map<string, { count: number; row: unknown[] }>();
+  const rows = (db: SqliteDatabase): Iterable<unknown[]> =>
+    db.prepare(select).raw(true).safeIntegers(true).iterate() as Iterable<unknown[]>;
+  // The rebuilt rows by digest: memory per distinct row stays small however large its content.
+  const remaining = new Map<string, number>();
   let rebuiltRows = 0;
-  for (const row of rebuilt.prepare(select).raw(true).safeIntegers(true).iterate() as Iterable<unknown[]>) {
+  for (const row of rows(rebuilt)) {
     rebuiltRows += 1;
-    const key = JSON.stringify(row.map(keyOf));
-    const seen = remaining.get(key);
-    if (seen) seen.count += 1;
-    else remaining.set(key, { count: 1, row });
+    const digest = digestOf(row);
+    remaining.set(digest, (remaining.get(digest) ?? 0) + 1);
   }
   let liveRows = 0;
   let onlyLive = 0;
   const samplesOnlyLive: ComparableRow[] = [];
-  for (const row of live.prepare(select).raw(true).safeIntegers(true).iterate() as Iterable<unknown[]>) {
+  for (const row of rows(live)) {
     liveRows += 1;
-    const key = JSON.stringify(row.map(keyOf));
-    const seen = remaining.get(key);
-    if (seen) {
-      seen.count -= 1;
-      if (seen.count === 0) remaining.delete(key);
+    const digest = digestOf(row);
+    const count = remaining.get(digest);
+    if (count !== undefined) {
+      if (count === 1) remaining.delete(digest);
+      else remaining.set(digest, count - 1);
       continue;
     }
     onlyLive += 1;
     if (samplesOnlyLive.length < samples) samplesOnlyLive.push(shown(rebuiltColumns, row));
   }
   let onlyRebuilt = 0;
+  for (const count of remaining.values()) onlyRebuilt += count;
+  // The rows behind the digests left over: one per distinct row, in the rebuilt table's order.
   const samplesOnlyRebuilt: ComparableRow[] = [];
-  for (const { count, row } of remaining.values()) {
-    onlyRebuilt += count;
-    if (samplesOnlyRebuilt.length < samples) samplesOnlyRebuilt.push(shown(rebuiltColumns, row));
+  if (onlyRebuilt > 0 && samples > 0) {
+    for (const row of rows(rebuilt)) {
+      if (!remaining.delete(digestOf(row))) continue;
+      samplesOnlyRebuilt.push(shown(rebuiltColumns, row));
+      if (samplesOnlyRebuilt.length === samples) break;
+    }
   }
   return { projection, table, liveRows, rebuiltRows, onlyLive, onlyRebuilt, samplesOnlyLive, samplesOnlyRebuilt };
 }

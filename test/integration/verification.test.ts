@@ -214,6 +214,13 @@ describe('tamper evidence: verifyHistory and `multicloud-images verify` over a t
       expect(history.firstBrokenEvent?.detail).toBe(
         'the read models recorded revision 2 (3 events), but the log ends at revision 1: its newest event was removed',
       );
+      const one = await runCli(['verify', '--stream', `mci-${b}`, '--json'], { DATA_DIR: service.dataDir });
+      expect(one.code).toBe(1);
+      expect((JSON.parse(one.stdout) as CliVerification).firstBrokenEvent).toMatchObject({
+        stream: `mci-${b}`,
+        revision: 2,
+        problem: 'missing event',
+      });
 
       const { result } = await verifyLog();
       expect(result.problemCount).toBe(1);

@@ -56,8 +56,8 @@ async function componentToVerify(ctx: GraphQLContext, id: string): Promise<Compo
     if (!(error instanceof DomainError) || error.code !== ErrorCode.NOT_FOUND || !COMPONENT_ID.test(id)) throw error;
     const streams = COMPONENT_KINDS.map((api) => componentStream(api.component, id));
     const [found] = ctx.services.queries.streams.existing(streams);
-    const api = COMPONENT_KINDS.find((candidate) => componentStream(candidate.component, id) === found);
-    if (!api || found === undefined) throw error;
+    if (found === undefined) throw error;
+    const api = COMPONENT_KINDS[streams.indexOf(found)] as ComponentKindApi;
     let first;
     try {
       [first] = await ctx.services.store.readStream(found, { maxCount: 1 });

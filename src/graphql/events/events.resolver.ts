@@ -9,6 +9,8 @@ import {
 } from '../../application/changeFeed';
 import { componentStream } from '../../application/components';
 import { DomainError, ErrorCode } from '../../domain/errors';
+import { MAX_EVENT_TYPE_LENGTH } from '../../eventStore/appendRules';
+import { MAX_FILTER_ENTRIES } from '../../eventStore/filter';
 import type { RecordedEvent } from '../../eventStore/port';
 import type { GraphQLContext } from '../context';
 import { kindOfComponent } from '../versionControl/componentKinds';
@@ -24,9 +26,7 @@ import { ChangeFeed, EventFilter, STREAM_PREFIX_OF_KIND } from './events.types';
  */
 
 /** The WebSocket close code for a subscriber that fell more than its queue's bound behind. */
-export const TOO_SLOW_CLOSE_CODE = 4008;
-const MAX_FILTER_ENTRIES = 100;
-const MAX_EVENT_TYPE_LENGTH = 128;
+const TOO_SLOW_CLOSE_CODE = 4008;
 /** A WebSocket close frame carries at most 123 bytes of reason. */
 const MAX_CLOSE_REASON_BYTES = 123;
 
@@ -66,7 +66,7 @@ async function selectionOf(ctx: GraphQLContext, filter: EventFilter | null | und
   };
 }
 
-export function tooSlowReason(queued: number, resumeAfter: string | undefined): string {
+function tooSlowReason(queued: number, resumeAfter: string | undefined): string {
   const reason = `too slow: ${queued} events queued; resume with ${resumeAfter === undefined ? 'no after' : `after: ${resumeAfter}`}`;
   return Buffer.byteLength(reason) <= MAX_CLOSE_REASON_BYTES ? reason : `too slow: ${queued} events queued; resume after your last cursor`;
 }
