@@ -1,6 +1,6 @@
 import { serverTemplateDecider } from '../src/domain/serverTemplates/serverTemplate';
+import { contentPins } from '../src/domain/serverTemplates/pins';
 import {
-  SEQUENCES,
   SERVER_TEMPLATE_EVENT_TYPES,
   SERVER_TEMPLATE_STREAM_PREFIX,
   type ServerTemplateContent,
@@ -17,16 +17,16 @@ import type { Projection, ReadModelWriter } from './projection';
  *   component kind keeps (componentTables.ts); a snapshot also holds the HEAD dependencies its commit
  *   resolved.
  * - `rm_template_pins`: what each template pins, one row per attached MCI or bound RightScript, for
- *   HEAD (`template_revision` 0, rewritten on every event) and for every committed revision (written
- *   once). It answers "who uses this component" (usedBy, IN_USE), the supported clouds and the
- *   `cloudId` filter, joined with the MCI read models. A revision's pins are replaced as a whole,
- *   never added to, so a replay leaves them as they were.
+ *   HEAD (`template_revision` 0, rewritten by every event that can change them) and for every
+ *   committed revision (written once). It answers "who uses this component" (usedBy, IN_USE), the
+ *   supported clouds and the `cloudId` filter, joined with the MCI read models. A revision's pins are
+ *   replaced as a whole, never added to, so a replay leaves them as they were.
  */
 
 export const SERVER_TEMPLATE_TABLES = ['rm_templates', 'rm_template_revisions', 'rm_template_pins'] as const;
 
 /** Pins of HEAD carry this template revision. */
-export const HEAD_PINS = 0;
+const HEAD_PINS = 0;
 
 const HEADS: HeadTable<ServerTemplateState, ServerTemplateEvent> = {
   table: 'rm_templates',
@@ -48,42 +48,44 @@ function writePins(
   content: ServerTemplateContent | undefined,
 ): void {
   db.run('DELETE FROM rm_template_pins WHERE template_id = ? AND template_revision = ?', id, templateRevision);
-  if (!content) return;
-  const insert = (
-    kind: string,
-    componentId: string,
-    componentRevision: number,
-    sequence: string | null,
-    position: number,
-    isDefault: boolean,
-  ): void =>
+  for (const pin of content ? contentPins(content) : []) {
     db.run(
       `INSERT INTO rm_template_pins (template_id, account_id, template_revision, kind, component_id, component_revision, sequence, position, is_default)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       id,
       accountId,
       templateRevision,
-      kind,
-      componentId,
-      componentRevision,
-      sequence,
-      position,
-      isDefault ? 1 : 0,
+      pin.kind,
+      pin.componentId,
+      pin.componentRevision,
+      pin.sequence,
+      pin.position,
+      pin.isDefault ? 1 : 0,
     );
-  content.multiCloudImages.forEach((mci, index) =>
-    insert(
-      'MultiCloudImage',
-      mci.multiCloudImageId,
-      mci.revision,
-      null,
-      index + 1,
-      mci.multiCloudImageId === content.defaultMultiCloudImageId,
-    ),
-  );
-  for (const sequence of SEQUENCES) {
-    content.rightScripts[sequence].forEach((binding, index) =>
-      insert('RightScript', binding.rightScriptId, binding.revision, sequence, index + 1, false),
-    );
+  }
+}
+
+/** Whether an event can change what HEAD pins: a rename or a commit leaves HEAD's pins as they are. */
+function changesHeadPins(event: ServerTemplateEvent): boolean {
+  switch (event.type) {
+    case 'ServerTemplateUpdated':
+    case 'RevisionCommitted':
+      return false;
+    case 'ServerTemplateCreated':
+    case 'ComponentCloned':
+    case 'TemplateMultiCloudImageAdded':
+    case 'TemplateMultiCloudImageRemoved':
+    case 'DefaultMultiCloudImageChanged':
+    case 'TemplateMultiCloudImageRepinned':
+    case 'RightScriptBound':
+    case 'RightScriptUnbound':
+    case 'RightScriptRepinned':
+    case 'ComponentDeleted':
+      return true;
+    default: {
+      const unknown: never = event;
+      throw new Error(`unknown ServerTemplate event ${JSON.stringify(unknown)}`);
+    }
   }
 }
 
@@ -115,9 +117,9 @@ export const serverTemplatesProjection: Projection = {
     if (!applied) return;
     const { id, event: domainEvent, state } = applied;
     const head = state.status === 'active' ? state.head : undefined;
-    // HEAD's pins follow every event (a deleted template pins nothing); its revisions' pins stay, and
-    // the reads ignore the pins of deleted templates.
-    writePins(db, id, state.accountId, HEAD_PINS, head);
+    // HEAD's pins follow every event that can change them (a deleted template pins nothing); its
+    // revisions' pins stay, and the reads ignore the pins of deleted templates.
+    if (changesHeadPins(domainEvent)) writePins(db, id, state.accountId, HEAD_PINS, head);
     if (domainEvent.type === 'RevisionCommitted' && state.status === 'active') {
       const frozen = state.lastCommitted ?? state.head;
       insertSnapshot(db, SNAPSHOTS, id, domainEvent.data, frozen, { dependencies: JSON.stringify(domainEvent.data.dependencies ?? []) });

@@ -19,7 +19,16 @@ import type { RecordedEvent } from '../eventStore/port';
 import type { Services } from '../services';
 import { loadCloud } from './catalog';
 import type { CommandContext } from './commandHandler';
-import { checkId, COMPONENT_ID, expectedRevision, readComponentStream, runCommand, type CommandKind } from './components';
+import {
+  checkId,
+  COMPONENT_ID,
+  createComponent,
+  editComponent,
+  expectedRevision,
+  readComponentStream,
+  runCommand,
+  type CommandKind,
+} from './components';
 import { loadMultiCloudImage } from './multiCloudImages';
 import { parseDomainEvent } from './parseEvent';
 import { loadServerTemplate } from './serverTemplates';
@@ -73,15 +82,10 @@ export async function createDeployment(
   context: CommandContext,
   input: { name: string },
 ): Promise<DeploymentWritten> {
-  const id = randomUUID();
-  return runCommand(
-    services,
-    deploymentKind,
-    id,
-    { type: 'CreateDeployment', data: { deploymentId: id, accountId: context.accountId, name: input.name } },
-    context,
-    { expectedRevision: 'no_stream' },
-  );
+  return createComponent(services, deploymentKind, context, (id): DeploymentCommand => ({
+    type: 'CreateDeployment',
+    data: { deploymentId: id, accountId: context.accountId, name: input.name },
+  }));
 }
 
 /** An attached MCI at the revision the template pins, folded from the MCI's own stream. */
@@ -115,7 +119,6 @@ async function serverTemplateFacts(
   revision: number,
   readDeleted = false,
 ): Promise<ServerTemplateFacts | undefined> {
-  if (!COMPONENT_ID.test(id)) return undefined;
   const loaded = await loadServerTemplate(services, id);
   const state = loaded.state;
   if (state.status === 'empty' || (state.status === 'deleted' && !readDeleted)) return undefined;
@@ -209,31 +212,29 @@ export async function updateServer(
   context: CommandContext,
   input: UpdateServerInput,
 ): Promise<DeploymentWritten> {
-  checkId(deploymentKind, input.deploymentId);
-  boundedId('multiCloudImageId', input.multiCloudImageId);
-  boundedId('imageId', input.imageId);
-  boundedId('instanceTypeId', input.instanceTypeId);
-  // The server's cloud and template never change, so facts read from this state stay true for the append's.
-  const state = await loadDeployment(services, input.deploymentId);
-  const server =
-    state.status === 'active' && state.accountId === context.accountId ? state.servers.find((s) => s.id === input.serverId) : undefined;
-  const wantsMultiCloudImage = input.multiCloudImageId !== undefined && input.multiCloudImageId !== null;
-  const [cloud, serverTemplate] = server
-    ? await Promise.all([
-        cloudFacts(services, server.cloudId),
-        wantsMultiCloudImage
-          ? serverTemplateFacts(services, context.accountId, server.serverTemplate.id, server.serverTemplate.revision, true)
-          : undefined,
-      ])
-    : [undefined, undefined];
-  const written = await runCommand(
-    services,
-    deploymentKind,
-    input.deploymentId,
-    {
+  const edit = { id: input.deploymentId, expectedVersion: input.expectedVersion };
+  const written = await editComponent(services, deploymentKind, context, edit, async ({ accountId }): Promise<DeploymentCommand> => {
+    boundedId('serverId', input.serverId);
+    boundedId('multiCloudImageId', input.multiCloudImageId);
+    boundedId('imageId', input.imageId);
+    boundedId('instanceTypeId', input.instanceTypeId);
+    // The server's cloud and template never change, so facts read from this state stay true for the append's.
+    const state = await loadDeployment(services, input.deploymentId);
+    const server =
+      state.status === 'active' && state.accountId === accountId ? state.servers.find((s) => s.id === input.serverId) : undefined;
+    const wantsMultiCloudImage = input.multiCloudImageId !== undefined && input.multiCloudImageId !== null;
+    const [cloud, serverTemplate] = server
+      ? await Promise.all([
+          cloudFacts(services, server.cloudId),
+          wantsMultiCloudImage
+            ? serverTemplateFacts(services, accountId, server.serverTemplate.id, server.serverTemplate.revision, true)
+            : undefined,
+        ])
+      : [undefined, undefined];
+    return {
       type: 'UpdateServer',
       data: {
-        accountId: context.accountId,
+        accountId,
         serverId: input.serverId,
         cloud,
         serverTemplate,
@@ -241,9 +242,7 @@ export async function updateServer(
         imageId: input.imageId,
         instanceTypeId: input.instanceTypeId,
       },
-    },
-    context,
-    expectedRevision(input.expectedVersion),
-  );
+    };
+  });
   return { ...written, serverId: input.serverId };
 }

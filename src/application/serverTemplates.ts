@@ -13,22 +13,22 @@ import {
   SERVER_TEMPLATE_STREAM_PREFIX,
   serverTemplateStream,
   type CommittedDependency,
+  type PinnedKind,
   type PinTarget,
   type Sequence,
   type ServerTemplateCommand,
   type ServerTemplateEvent,
   type ServerTemplateState,
 } from '../domain/serverTemplates/serverTemplate.types';
-import { jsonEqual } from '../domain/versionControl/change';
 import { assertRevisionNumber } from '../domain/versionControl/revisions';
 import { MAX_COMMIT_MESSAGE_LENGTH } from '../domain/versionControl/text';
+import { unknownRevision } from '../domain/versionControl/versioned';
 import { VersionConflictError } from '../eventStore/errors';
 import type { RecordedEvent } from '../eventStore/port';
 import type { Services } from '../services';
 import type { CommandContext } from './commandHandler';
 import {
   COMMIT_RETRIES,
-  COMPONENT_ID,
   checkId,
   cloneComponent,
   committedRevision,
@@ -38,7 +38,6 @@ import {
   expectedRevision,
   loadComponent,
   runCommand,
-  unknownRevision,
   type CommandKind,
   type ComponentEdit,
   type ComponentServices,
@@ -47,7 +46,6 @@ import {
 } from './components';
 import { commitMultiCloudImage, loadMultiCloudImage } from './multiCloudImages';
 import { parseDomainEvent } from './parseEvent';
-import type { PinnedKind } from './usage';
 import { commitRightScript, loadRightScript } from './rightScripts';
 
 /*
@@ -76,12 +74,18 @@ export interface ResolvedDependency extends CommittedDependency {
   readonly committedNow: boolean;
 }
 
+/** The kinds a template pins: how a pin reads one from its own stream, and how a commit with HEAD dependencies commits one. */
+const PINNED = {
+  MultiCloudImage: { load: loadMultiCloudImage, commit: commitMultiCloudImage },
+  RightScript: { load: loadRightScript, commit: commitRightScript },
+} as const satisfies Record<PinnedKind, unknown>;
+
 /**
  * The component a command wants to pin, read from its own stream: `undefined` when it is missing,
  * deleted or another account's (the decider answers NOT_FOUND for all three alike). A revision it
  * doesn't have is NOT_FOUND naming the revisions it has: only the viewer's own components get here.
  */
-export async function pinTarget(
+async function pinTarget(
   services: Pick<Services, 'store'>,
   accountId: string,
   kind: PinnedKind,
@@ -90,8 +94,8 @@ export async function pinTarget(
 ): Promise<PinTarget | undefined> {
   const pinned = revision ?? 0;
   assertRevisionNumber(pinned);
-  if (!COMPONENT_ID.test(id)) return undefined;
-  const { state } = kind === 'MultiCloudImage' ? await loadMultiCloudImage(services, id) : await loadRightScript(services, id);
+  // An id that can't be one of ours reads as an empty stream: not found, like a missing one.
+  const { state } = await PINNED[kind].load(services, id);
   if (state.status !== 'active' || state.accountId !== accountId) return undefined;
   if (pinned > state.latestRevision) {
     throw unknownRevision(kind, id, pinned, state.latestRevision);
@@ -208,15 +212,16 @@ export async function unbindRightScript(
 }
 
 /** The message a dependency committed along with a template gets: the template's, saying so, within the length bound. */
-export function dependencyCommitMessage(message: string, templateName: string): string {
+function dependencyCommitMessage(message: string, templateName: string): string {
   const suffix = ` (committed with ServerTemplate '${templateName}')`;
   const room = MAX_COMMIT_MESSAGE_LENGTH - suffix.length;
   return `${message.length > room ? `${message.slice(0, room - 1)}…` : message}${suffix}`;
 }
 
 /**
- * The revision a HEAD pin resolves to: HEAD committed now when it changed since its latest revision
- * (or was never committed), else that latest revision.
+ * The revision a HEAD pin resolves to: HEAD committed now, or its latest revision when HEAD has not
+ * changed since (the commit's NO_CHANGES names it). Committing straight away reads the dependency's
+ * stream once, in its own command, and answers the same when another writer committed it first.
  */
 async function resolveDependency(
   services: ServerTemplateServices,
@@ -224,33 +229,20 @@ async function resolveDependency(
   pin: HeadPin,
   message: string,
 ): Promise<ResolvedDependency> {
-  const load = async () => (pin.kind === 'MultiCloudImage' ? loadMultiCloudImage(services, pin.id) : loadRightScript(services, pin.id));
-  const latest = async (): Promise<ResolvedDependency | undefined> => {
-    const { state } = await load();
-    if (state.status !== 'active' || state.accountId !== context.accountId) {
-      throw new DomainError(
-        ErrorCode.NOT_FOUND,
-        `HEAD pins ${pin.kind} '${pin.id}', which no longer exists: remove or re-pin it, then commit again`,
-        { kind: pin.kind, id: pin.id },
-      );
-    }
-    const unchanged = state.latestRevision > 0 && state.lastCommitted !== null && jsonEqual(state.head, state.lastCommitted);
-    return unchanged ? { kind: pin.kind, id: pin.id, revision: state.latestRevision, committedNow: false } : undefined;
-  };
-  const found = await latest();
-  if (found) return found;
+  const { kind, id } = pin;
   try {
-    const written =
-      pin.kind === 'MultiCloudImage'
-        ? await commitMultiCloudImage(services, context, { id: pin.id, message })
-        : await commitRightScript(services, context, { id: pin.id, message });
-    if (written.revision === undefined) throw new Error(`committing ${pin.kind} '${pin.id}' created no revision`);
-    return { kind: pin.kind, id: pin.id, revision: written.revision, committedNow: true };
+    const written = await PINNED[kind].commit(services, context, { id, message });
+    if (written.revision === undefined) throw new Error(`committing ${kind} '${id}' created no revision`);
+    return { kind, id, revision: written.revision, committedNow: true };
   } catch (error) {
-    // Someone else committed it between our read and our commit: their revision holds HEAD now.
-    if (error instanceof DomainError && error.code === ErrorCode.NO_CHANGES) {
-      const committed = await latest();
-      if (committed) return committed;
+    if (!(error instanceof DomainError)) throw error;
+    const latestRevision = error.details['latestRevision'];
+    if (error.code === ErrorCode.NO_CHANGES && typeof latestRevision === 'number') {
+      return { kind, id, revision: latestRevision, committedNow: false };
+    }
+    if (error.code === ErrorCode.NOT_FOUND) {
+      const gone = `HEAD pins ${kind} '${id}', which no longer exists: remove or re-pin it, then commit again`;
+      throw new DomainError(ErrorCode.NOT_FOUND, gone, { kind, id });
     }
     throw error;
   }

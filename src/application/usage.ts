@@ -1,5 +1,5 @@
 import { DomainError, ErrorCode } from '../domain/errors';
-import type { CommittedDependency } from '../domain/serverTemplates/serverTemplate.types';
+import type { PinnedKind } from '../domain/serverTemplates/serverTemplate.types';
 import type { Services } from '../services';
 
 /*
@@ -7,9 +7,6 @@ import type { Services } from '../services';
  * by any ServerTemplate revision or HEAD can't be deleted"). Its own module so the component kinds that
  * can be pinned don't import the templates that pin them.
  */
-
-/** The component kinds a template pins. */
-export type PinnedKind = CommittedDependency['kind'];
 
 /** How many of the pinning template revisions an IN_USE message names. */
 const IN_USE_SHOWN = 5;

@@ -1,4 +1,5 @@
 import { StatementCache, type SqliteDatabase } from '../sqlite/database';
+import { IDS } from './componentQueries';
 import type { QueryRecorder } from './queryRecorder';
 
 /** A deployment's row. */
@@ -80,8 +81,6 @@ const SERVER_SELECT = `SELECT s.deployment_id, s.id, s.name, s.cloud_id, s.serve
          s.mci_id, s.mci_revision, s.mci_latest_revision, m.latest_revision AS mci_latest_revision_now,
          s.image_id, s.instance_type_id, s.created_at, s.updated_at
   FROM rm_servers s LEFT JOIN rm_mcis m ON m.id = s.mci_id`;
-/** One prepared statement whatever the batch size: the keys travel as one JSON parameter. */
-const IDS = 'SELECT value FROM json_each(?)';
 
 const toDeployment = (row: DeploymentSqlRow): DeploymentRow => ({
   id: row.id,

@@ -6,8 +6,6 @@ import {
   toCommittedRevision,
   type CommittedRevisionRow,
   type ComponentHead,
-  type ComponentPage,
-  type ComponentPageRequest,
   type SnapshotRow,
 } from './componentQueries';
 import type { QueryRecorder } from './queryRecorder';
@@ -23,10 +21,6 @@ export interface RightScriptRevisionRow extends CommittedRevisionRow {
 export interface RightScriptSnapshot extends RightScriptRevisionRow {
   readonly content: RightScriptContent;
 }
-
-export type RightScriptPageRequest = ComponentPageRequest;
-
-export type RightScriptPage = ComponentPage;
 
 /**
  * Reads of the rightScripts read models (tables written by projections/rightScripts.ts): the reads

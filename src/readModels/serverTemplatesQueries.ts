@@ -1,4 +1,5 @@
-import type { CommittedDependency, Sequence, ServerTemplateContent } from '../domain/serverTemplates/serverTemplate.types';
+import type { ContentPin } from '../domain/serverTemplates/pins';
+import type { CommittedDependency, PinnedKind, Sequence, ServerTemplateContent } from '../domain/serverTemplates/serverTemplate.types';
 import type { SqliteDatabase } from '../sqlite/database';
 import {
   ComponentQueries,
@@ -7,7 +8,6 @@ import {
   toCommittedRevision,
   type CommittedRevisionRow,
   type ComponentHead,
-  type ComponentPage,
   type ComponentPageRequest,
   type KindPageFilter,
   type SnapshotRow,
@@ -27,21 +27,10 @@ export interface ServerTemplateSnapshot extends ServerTemplateRevisionRow {
   readonly dependencies: readonly CommittedDependency[];
 }
 
-export type PinnedKind = CommittedDependency['kind'];
-
 /** One attached MCI or bound RightScript of a template revision (0: HEAD). */
-export interface TemplatePin {
+export interface TemplatePin extends ContentPin {
   readonly serverTemplateId: string;
   readonly templateRevision: number;
-  readonly kind: PinnedKind;
-  readonly componentId: string;
-  /** The pinned revision of the component; 0: its HEAD. */
-  readonly componentRevision: number;
-  /** RightScripts only. */
-  readonly sequence: Sequence | null;
-  /** 1-based: in the list of MCIs, or in the RightScript's sequence. */
-  readonly position: number;
-  readonly isDefault: boolean;
 }
 
 /** A template revision (0: HEAD) of a non-deleted template that pins a component. */
@@ -72,8 +61,6 @@ export interface ServerTemplatePageRequest extends ComponentPageRequest {
   /** Only templates whose HEAD can deploy to this cloud: one of its pinned MCI revisions maps it. */
   readonly cloudId?: string;
 }
-
-export type ServerTemplatePage = ComponentPage;
 
 interface PinRow {
   template_id: string;

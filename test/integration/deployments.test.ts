@@ -59,7 +59,7 @@ interface ServerOut {
 /** What each code's message says: what was expected, and what arrived. */
 const MESSAGES = {
   BAD_USER_INPUT:
-    /^(name|cloudId|instanceTypeId|multiCloudImageId|imageId|serverTemplateRevision|first|after): expected .+, got .+|^Deployment '.+' already holds/,
+    /^(name|cloudId|instanceTypeId|multiCloudImageId|imageId|serverId|serverTemplateRevision|first|after): expected .+, got .+|^Deployment '.+' already holds/,
   NO_MCI_FOR_CLOUD:
     /^(ServerTemplate '.+' revision 1 has no MultiCloudImage for cloud '.+': its supported clouds are .+|MultiCloudImage '.+' \(revision 1\) has no setting for cloud '.+': it covers .+)$/,
   IMAGE_NOT_IN_CLOUD: /^image '.+' is not an image of cloud 'aws-us-east-1' \(its images include 'aws-us-east-1\/.+\)$/,
@@ -319,6 +319,13 @@ describe('deployments and servers over HTTP', () => {
       await refused('IMAGE_NOT_IN_CLOUD', UPDATE, { input: { deploymentId: deployment, serverId: server, imageId: x64(WEST) } });
       await refused('BAD_USER_INPUT', UPDATE, { input: { deploymentId: deployment, serverId: server, instanceTypeId: large(WEST) } });
       await refused('BAD_USER_INPUT', UPDATE, { input: { deploymentId: deployment, serverId: server, multiCloudImageId: 'not-attached' } });
+    });
+
+    it('BAD_USER_INPUT for a serverId too long to name any server, without echoing it back', async () => {
+      const error = await refused('BAD_USER_INPUT', UPDATE, {
+        input: { deploymentId: deployment, serverId: 's'.repeat(10_000), imageId: x64(EAST) },
+      });
+      expect(error.message).toBe('serverId: expected an id of at most 128 characters, got 10000');
     });
 
     it('NOT_FOUND for a server it does not have, and for another account’s deployment, even with an expectedVersion', async () => {

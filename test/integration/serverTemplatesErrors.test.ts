@@ -1,3 +1,5 @@
+import { runCommand } from '../../src/application/components';
+import { multiCloudImageKind } from '../../src/application/multiCloudImages';
 import { assertNotInUse } from '../../src/application/usage';
 import { fails, ok, tokenWithRoles, type Headers } from '../support/api';
 import { ADMIN, startTestService, type TestService } from '../support/service';
@@ -249,6 +251,31 @@ describe('ServerTemplate API refusals', () => {
       { id: stale.id, message: 'stale', deps: true, v: 0 },
       [`template-${stale.id}`, `mci-${mci}`],
     );
+  });
+
+  it('refuses to commit with a HEAD dependency deleted in the race IN_USE cannot close, naming it, writing nothing', async () => {
+    const mci = await createMci(url, 'Vanishing', [EAST]);
+    const orphan = await createTemplate(url, 'Orphaned', mci);
+    // Deleted straight through its decider, as a delete that read no pin just before this one was added would.
+    const context = { accountId: 'default', actorId: 'race', correlationId: 'race' };
+    await runCommand(
+      service.services,
+      multiCloudImageKind,
+      mci,
+      { type: 'DeleteMultiCloudImage', data: { accountId: 'default' } },
+      context,
+      {},
+    );
+    const extensions = await refused(
+      {
+        code: 'NOT_FOUND',
+        message: `HEAD pins MultiCloudImage '${mci}', which no longer exists: remove or re-pin it, then commit again`,
+      },
+      COMMIT,
+      { id: orphan.id, message: 'release', deps: true },
+      [`template-${orphan.id}`, `mci-${mci}`],
+    );
+    expect(extensions).toMatchObject({ kind: 'MultiCloudImage', id: mci });
   });
 
   it('refuses designer operations to an observer', async () => {

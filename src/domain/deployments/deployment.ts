@@ -2,8 +2,10 @@ import type { RegisteredCloud } from '../catalog/cloud';
 import type { Decider } from '../decider';
 import { DomainError, ErrorCode } from '../errors';
 import { checkName } from '../versionControl/text';
+import { unknownRevision } from '../versionControl/versioned';
 import {
   assertRunsOn,
+  isTemplateRevision,
   launchableImage,
   offeredInstanceType,
   revisionName,
@@ -20,7 +22,6 @@ import {
  */
 
 export const DEPLOYMENT_STREAM_PREFIX = 'deployment-';
-export const deploymentStream = (id: string): string => `${DEPLOYMENT_STREAM_PREFIX}${id}`;
 
 /** Keeps one stream (and one read of it per command) to a size a deployment of real servers reaches. */
 export const MAX_SERVERS_PER_DEPLOYMENT = 1000;
@@ -127,16 +128,17 @@ function serverOf(deployment: ActiveDeployment, serverId: string): Server {
 /** The template revision the viewer may build a server from: theirs, not deleted, and that revision exists. */
 function templateRevision(template: ServerTemplateFacts | undefined, accountId: string): TemplateRevisionFacts {
   if (!template || template.accountId !== accountId) throw new DomainError(ErrorCode.NOT_FOUND, 'no such ServerTemplate');
-  const { multiCloudImages } = template;
-  if (!multiCloudImages) {
-    const existing = template.latestRevision === 0 ? 'nothing was committed yet' : `its revisions are 1 to ${template.latestRevision}`;
-    throw new DomainError(
-      ErrorCode.NOT_FOUND,
-      `ServerTemplate '${template.id}' has no revision ${template.revision}: ${existing} (0 is HEAD)`,
-      { latestRevision: template.latestRevision },
-    );
-  }
-  return { ...template, multiCloudImages };
+  if (!isTemplateRevision(template)) throw unknownRevision('ServerTemplate', template.id, template.revision, template.latestRevision);
+  return template;
+}
+
+/** The template revision a server was built from, to choose another of its MCIs: gone once the template was deleted. */
+function templateRevisionOf(server: Server, template: ServerTemplateFacts | undefined): TemplateRevisionFacts {
+  if (isTemplateRevision(template)) return template;
+  throw new DomainError(
+    ErrorCode.NOT_FOUND,
+    `ServerTemplate '${server.serverTemplate.id}' ${revisionName(server.serverTemplate.revision)} of server '${server.id}' no longer exists (it was deleted): its MultiCloudImages can't be chosen from any more`,
+  );
 }
 
 function registeredCloud(cloud: RegisteredCloud | undefined, cloudId: string): RegisteredCloud {
@@ -177,13 +179,11 @@ export const deploymentDecider: Decider<DeploymentState, DeploymentCommand, Depl
         const template = templateRevision(command.data.serverTemplate, accountId);
         const cloud = registeredCloud(command.data.cloud, cloudId);
         const mci = selectMultiCloudImage(template, cloud.id, command.data.multiCloudImageId);
-        const setting = mci.settings[cloud.id];
-        if (!setting) throw new Error(`MultiCloudImage '${mci.multiCloudImageId}' was selected for cloud '${cloud.id}' without a setting`);
         const inherited = ` (MultiCloudImage '${mci.multiCloudImageId}' setting for '${cloud.id}')`;
         const image = given(command.data.imageId)
           ? launchableImage(command.data.imageId, cloud)
-          : launchableImage(setting.imageId, cloud, inherited);
-        const instanceType = offeredInstanceType(command.data.instanceTypeId ?? setting.instanceTypeId, cloud);
+          : launchableImage(mci.setting.imageId, cloud, inherited);
+        const instanceType = offeredInstanceType(command.data.instanceTypeId ?? mci.setting.instanceTypeId, cloud);
         assertRunsOn(image, instanceType);
         return [
           {
@@ -208,44 +208,23 @@ export const deploymentDecider: Decider<DeploymentState, DeploymentCommand, Depl
         if (!given(multiCloudImageId) && !given(imageId) && !given(instanceTypeId)) return [];
         const cloud = command.data.cloud;
         if (!cloud) throw new Error(`cloud '${server.cloudId}' of server '${server.id}' is not registered`);
-        let multiCloudImage: ServerMultiCloudImageChange = {
-          multiCloudImage: server.multiCloudImage,
-          multiCloudImageLatestRevision: server.multiCloudImageLatestRevision,
-        };
-        let base = { imageId: server.imageId, instanceTypeId: server.instanceTypeId };
-        if (given(multiCloudImageId)) {
-          const template = command.data.serverTemplate;
-          if (!template?.multiCloudImages) {
-            throw new DomainError(
-              ErrorCode.NOT_FOUND,
-              `ServerTemplate '${server.serverTemplate.id}' ${revisionName(server.serverTemplate.revision)} of server '${server.id}' no longer exists (it was deleted): its MultiCloudImages can't be chosen from any more`,
-            );
-          }
-          const mci = selectMultiCloudImage(
-            { ...template, multiCloudImages: template.multiCloudImages },
-            server.cloudId,
-            multiCloudImageId,
-          );
-          const setting = mci.settings[server.cloudId];
-          if (!setting)
-            throw new Error(`MultiCloudImage '${mci.multiCloudImageId}' was selected for cloud '${server.cloudId}' without a setting`);
-          multiCloudImage = {
-            multiCloudImage: { id: mci.multiCloudImageId, revision: mci.revision },
-            multiCloudImageLatestRevision: mci.latestRevision,
-          };
-          base = { imageId: setting.imageId, instanceTypeId: setting.instanceTypeId };
-        }
-        const nextImageId = imageId ?? base.imageId;
+        // Another MCI brings its setting's image and instance type, unless those are given too.
+        const mci = given(multiCloudImageId)
+          ? selectMultiCloudImage(templateRevisionOf(server, command.data.serverTemplate), server.cloudId, multiCloudImageId)
+          : undefined;
+        const nextImageId = imageId ?? mci?.setting.imageId ?? server.imageId;
         // An image the server already runs stays usable after it was made OBSOLETE; a new one must not be.
         const image =
           nextImageId === server.imageId && cloud.images[nextImageId] ? cloud.images[nextImageId] : launchableImage(nextImageId, cloud);
-        const instanceType = offeredInstanceType(instanceTypeId ?? base.instanceTypeId, cloud);
+        const instanceType = offeredInstanceType(instanceTypeId ?? mci?.setting.instanceTypeId ?? server.instanceTypeId, cloud);
         assertRunsOn(image, instanceType);
         const changed: Extract<DeploymentEvent, { type: 'ServerUpdated' }>['data'] = {
           serverId,
-          ...(multiCloudImage.multiCloudImage.id !== server.multiCloudImage.id ||
-          multiCloudImage.multiCloudImage.revision !== server.multiCloudImage.revision
-            ? multiCloudImage
+          ...(mci && (mci.multiCloudImageId !== server.multiCloudImage.id || mci.revision !== server.multiCloudImage.revision)
+            ? {
+                multiCloudImage: { id: mci.multiCloudImageId, revision: mci.revision },
+                multiCloudImageLatestRevision: mci.latestRevision,
+              }
             : {}),
           ...(image.id !== server.imageId ? { imageId: image.id } : {}),
           ...(instanceType.id !== server.instanceTypeId ? { instanceTypeId: instanceType.id } : {}),

@@ -37,6 +37,13 @@ export interface ServerTemplateFacts {
 /** A template revision that exists, with the MCIs it pins. */
 export type TemplateRevisionFacts = ServerTemplateFacts & { readonly multiCloudImages: readonly TemplateMultiCloudImageFacts[] };
 
+/** Whether the template was found at that revision (with the MCIs it pins). */
+export const isTemplateRevision = (template: ServerTemplateFacts | undefined): template is TemplateRevisionFacts =>
+  template?.multiCloudImages !== undefined;
+
+/** The MCI a server takes, with its setting for the server's cloud. */
+export type SelectedMultiCloudImage = TemplateMultiCloudImageFacts & { readonly setting: MultiCloudImageSetting };
+
 const quoted = (ids: readonly string[]): string => ids.map((id) => `'${id}'`).join(', ');
 export const revisionName = (revision: number): string => (revision === 0 ? 'HEAD' : `revision ${revision}`);
 
@@ -46,17 +53,20 @@ export function supportedClouds(template: TemplateRevisionFacts): string[] {
 }
 
 /**
- * The MCI a server in `cloudId` uses: the one asked for (it must be the template's and cover the
- * cloud), else the default MCI if it covers the cloud, else the first attached MCI that does.
+ * The MCI a server in `cloudId` uses, with its setting there: the one asked for (it must be the
+ * template's and cover the cloud), else the default MCI if it covers the cloud, else the first
+ * attached MCI that does.
  */
 export function selectMultiCloudImage(
   template: TemplateRevisionFacts,
   cloudId: string,
   multiCloudImageId: string | null | undefined,
-): TemplateMultiCloudImageFacts {
-  const covers = (mci: TemplateMultiCloudImageFacts): boolean => mci.settings[cloudId] !== undefined;
+): SelectedMultiCloudImage {
+  const covering = template.multiCloudImages.flatMap((mci) => {
+    const setting = mci.settings[cloudId];
+    return setting ? [{ ...mci, setting }] : [];
+  });
   const where = `ServerTemplate '${template.id}' ${revisionName(template.revision)}`;
-  const supported = supportedClouds(template);
   if (multiCloudImageId !== undefined && multiCloudImageId !== null) {
     const asked = template.multiCloudImages.find((mci) => mci.multiCloudImageId === multiCloudImageId);
     if (!asked) {
@@ -65,19 +75,20 @@ export function selectMultiCloudImage(
         `multiCloudImageId: expected one of the MultiCloudImages of ${where} (${quoted(template.multiCloudImages.map((m) => m.multiCloudImageId))}), got '${multiCloudImageId}'`,
       );
     }
-    if (!covers(asked)) {
+    const selected = covering.find((mci) => mci.multiCloudImageId === asked.multiCloudImageId);
+    if (!selected) {
       const clouds = Object.keys(asked.settings).sort();
       throw new DomainError(
         ErrorCode.NO_MCI_FOR_CLOUD,
         `MultiCloudImage '${asked.multiCloudImageId}' (${revisionName(asked.revision)}) has no setting for cloud '${cloudId}': it covers ${clouds.length > 0 ? quoted(clouds) : 'no cloud'}`,
-        { cloudId, multiCloudImageId: asked.multiCloudImageId, multiCloudImageClouds: clouds, supportedClouds: supported },
+        { cloudId, multiCloudImageId: asked.multiCloudImageId, multiCloudImageClouds: clouds, supportedClouds: supportedClouds(template) },
       );
     }
-    return asked;
+    return selected;
   }
-  const chosen =
-    template.multiCloudImages.find((mci) => mci.isDefault && covers(mci)) ?? template.multiCloudImages.find((mci) => covers(mci));
+  const chosen = covering.find((mci) => mci.isDefault) ?? covering[0];
   if (!chosen) {
+    const supported = supportedClouds(template);
     throw new DomainError(
       ErrorCode.NO_MCI_FOR_CLOUD,
       `${where} has no MultiCloudImage for cloud '${cloudId}': its supported clouds are ${supported.length > 0 ? quoted(supported) : 'none'}`,

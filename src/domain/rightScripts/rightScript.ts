@@ -3,16 +3,18 @@ import { DomainError, ErrorCode } from '../errors';
 import { jsonEqual } from '../versionControl/change';
 import {
   changedNameAndDescription,
-  decideClone,
+  clonedComponent,
   decideCommit,
   deletedComponent,
   editableComponent,
   foldToRevision,
+  newComponent,
   withCommit,
   type ActiveComponent,
   type ClonedFrom,
   type CloneSourceOf,
   type DeletedComponent,
+  type EditCommand,
 } from '../versionControl/versioned';
 import { checkDescription, checkName, utf8ByteLength } from '../versionControl/text';
 
@@ -115,15 +117,6 @@ export interface RightScriptInputDraft {
   readonly name: string;
   readonly type: string;
   readonly default?: string | null;
-}
-
-/**
- * Every edit names the viewer's account (another account's script is NOT_FOUND) and may name the
- * revision it means to edit (anything but HEAD is NOT_HEAD).
- */
-interface EditCommand {
-  readonly accountId: string;
-  readonly revision?: number | null;
 }
 
 export type RightScriptCommand =
@@ -243,11 +236,6 @@ export function checkInputs(drafts: readonly RightScriptInputDraft[]): RightScri
   return inputs.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
 }
 
-/** HEAD's content, or undefined for a script that doesn't exist (any more). */
-export function headContent(state: RightScriptState): RightScriptContent | undefined {
-  return state.status === 'active' ? state.head : undefined;
-}
-
 const editable = (state: RightScriptState, command: EditCommand): ActiveRightScript => editableComponent(RIGHT_SCRIPT_KIND, state, command);
 
 export const rightScriptDecider: Decider<RightScriptState, RightScriptCommand, RightScriptEvent> = {
@@ -290,23 +278,13 @@ export const rightScriptDecider: Decider<RightScriptState, RightScriptCommand, R
         const script = editable(state, command.data);
         return [{ type: 'RevisionCommitted', data: decideCommit(script, script.head, command.data) }];
       }
-      case 'CloneRightScript': {
-        const { rightScriptId, accountId } = command.data;
-        const { name, clonedFrom, source } = decideClone(RIGHT_SCRIPT_KIND, state, { ...command.data, componentId: rightScriptId });
+      case 'CloneRightScript':
         return [
           {
             type: 'ComponentCloned',
-            data: {
-              kind: RIGHT_SCRIPT_KIND,
-              componentId: rightScriptId,
-              accountId,
-              lineage: rightScriptId,
-              clonedFrom,
-              content: { ...source.content, name },
-            },
+            data: clonedComponent(RIGHT_SCRIPT_KIND, state, { ...command.data, componentId: command.data.rightScriptId }),
           },
         ];
-      }
       case 'DeleteRightScript': {
         const script = editable(state, command.data);
         return [{ type: 'ComponentDeleted', data: { kind: RIGHT_SCRIPT_KIND, componentId: script.id } }];
@@ -322,20 +300,11 @@ export const rightScriptDecider: Decider<RightScriptState, RightScriptCommand, R
     switch (event.type) {
       case 'RightScriptCreated': {
         const { rightScriptId, accountId, lineage, name, description, source, inputs } = event.data;
-        return {
-          status: 'active',
-          id: rightScriptId,
-          accountId,
-          lineage,
-          clonedFrom: null,
-          latestRevision: 0,
-          head: { name, description, source, inputs },
-          lastCommitted: null,
-        };
+        return newComponent({ id: rightScriptId, accountId, lineage, clonedFrom: null }, { name, description, source, inputs });
       }
       case 'ComponentCloned': {
         const { componentId, accountId, lineage, clonedFrom, content } = event.data;
-        return { status: 'active', id: componentId, accountId, lineage, clonedFrom, latestRevision: 0, head: content, lastCommitted: null };
+        return newComponent({ id: componentId, accountId, lineage, clonedFrom }, content);
       }
       case 'RightScriptUpdated':
         if (state.status !== 'active') return state;

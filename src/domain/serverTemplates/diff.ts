@@ -1,4 +1,5 @@
 import { fieldChanges, keyedChanges, type Change } from '../versionControl/change';
+import { diffSequences } from '../versionControl/textDiff';
 import { SEQUENCES, type RightScriptBinding, type ServerTemplateContent, type TemplateMultiCloudImage } from './serverTemplate.types';
 
 /*
@@ -16,31 +17,6 @@ interface MultiCloudImagePlace {
 
 const byMultiCloudImage = (mcis: readonly TemplateMultiCloudImage[]): Record<string, MultiCloudImagePlace> =>
   Object.fromEntries(mcis.map((mci, index) => [mci.multiCloudImageId, { revision: mci.revision, position: index + 1 }]));
-
-/**
- * The pairs (i, j) of a longest common subsequence of two lists of distinct ids, in order. What it
- * keeps stayed in the same relative order; everything else was bound, unbound or moved.
- */
-function longestCommonSubsequence(left: readonly string[], right: readonly string[]): Array<readonly [number, number]> {
-  // lengths[i][j]: LCS length of left[i..] and right[j..]; lists are bounded (100 per sequence).
-  const lengths = Array.from({ length: left.length + 1 }, () => new Array<number>(right.length + 1).fill(0));
-  const at = (i: number, j: number): number => lengths[i]?.[j] ?? 0;
-  for (let i = left.length - 1; i >= 0; i--) {
-    const row = lengths[i] ?? [];
-    for (let j = right.length - 1; j >= 0; j--) {
-      row[j] = left[i] === right[j] ? at(i + 1, j + 1) + 1 : Math.max(at(i + 1, j), at(i, j + 1));
-    }
-  }
-  const pairs: Array<readonly [number, number]> = [];
-  let i = 0;
-  let j = 0;
-  while (i < left.length && j < right.length) {
-    if (left[i] === right[j]) pairs.push([i++, j++]);
-    else if (at(i + 1, j) >= at(i, j + 1)) i++;
-    else j++;
-  }
-  return pairs;
-}
 
 /**
  * One sequence's changes, read like a line diff: walking both lists, a binding only on the left is
@@ -69,12 +45,15 @@ function sequenceChanges(prefix: string, before: readonly RightScriptBinding[], 
         after: { position: index + 1, revision: binding.revision },
       });
   };
-  let i = 0;
-  let j = 0;
-  const common = longestCommonSubsequence(
+  // The bindings kept in the same relative order: a longest common subsequence of the two id lists.
+  const common = diffSequences(
     before.map((binding) => binding.rightScriptId),
     after.map((binding) => binding.rightScriptId),
-  );
+  )
+    .filter((edit) => edit.kind === 'kept')
+    .map((edit) => [edit.fromIndex, edit.toIndex] as const);
+  let i = 0;
+  let j = 0;
   for (const [left, right] of [...common, [before.length, after.length] as const]) {
     while (i < left) removed(i++);
     while (j < right) added(j++);

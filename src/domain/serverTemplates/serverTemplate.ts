@@ -2,20 +2,23 @@ import type { Decider } from '../decider';
 import { DomainError, ErrorCode } from '../errors';
 import {
   changedNameAndDescription,
-  decideClone,
+  clonedComponent,
   decideCommit,
   deletedComponent,
   editableComponent,
   foldToRevision,
+  newComponent,
   withCommit,
+  type EditCommand,
 } from '../versionControl/versioned';
 import { HEAD_REVISION } from '../versionControl/revisions';
 import { checkCommitMessage, checkDescription, checkName } from '../versionControl/text';
-import { committedDependencies, describeHeadPins, headPins, resolvedRevision, resolvedRevisions, resolveHeadPins } from './pins';
+import { describeHeadPins, headPins, pinnedAt, resolvedDependencies } from './pins';
 import {
   SEQUENCES,
   SERVER_TEMPLATE_KIND,
   type ActiveServerTemplate,
+  type PinnedKind,
   type PinTarget,
   type RightScriptBinding,
   type Sequence,
@@ -41,21 +44,11 @@ export const MAX_BINDINGS_PER_SEQUENCE = 100;
 
 type Command<Type extends ServerTemplateCommand['type']> = Extract<ServerTemplateCommand, { type: Type }>['data'];
 
-interface EditCommand {
-  readonly accountId: string;
-  readonly revision?: number | null;
-}
-
-/** HEAD's content, or undefined for a template that doesn't exist (any more). */
-export function headContent(state: ServerTemplateState): ServerTemplateContent | undefined {
-  return state.status === 'active' ? state.head : undefined;
-}
-
 const editable = (state: ServerTemplateState, command: EditCommand): ActiveServerTemplate =>
   editableComponent(SERVER_TEMPLATE_KIND, state, command);
 
 /** A component to pin as the viewer may see it: another account's reads like a missing one. */
-function pinnable(target: PinTarget | undefined, accountId: string, kind: 'MultiCloudImage' | 'RightScript'): PinTarget {
+function pinnable(target: PinTarget | undefined, accountId: string, kind: PinnedKind): PinTarget {
   if (!target || target.accountId !== accountId) throw new DomainError(ErrorCode.NOT_FOUND, `no such ${kind}`);
   return target;
 }
@@ -206,31 +199,26 @@ export function checkCommittable(
 function commit(state: ServerTemplateState, command: Command<'CommitServerTemplate'>): ServerTemplateEvent[] {
   const template = checkCommittable(state, command);
   const { head } = template;
-  const resolved = command.commitHeadDependencies ? command.resolved : [];
-  const revisions = resolvedRevisions(head, resolved);
-  const record = decideCommit(
-    template,
-    resolveHeadPins(head, resolved),
-    command,
-    'HEAD (with its HEAD dependencies at their committed revisions)',
-  );
+  const dependencies = resolvedDependencies(head, command.commitHeadDependencies ? command.resolved : []);
+  const frozen = pinnedAt(head, dependencies);
+  const record = decideCommit(template, frozen, command, 'HEAD (with its HEAD dependencies at their committed revisions)');
+  // HEAD itself takes the resolved pins, one event per re-pinned place, so it equals what the commit froze.
   const events: ServerTemplateEvent[] = [];
-  for (const from of head.multiCloudImages) {
-    if (from.revision !== HEAD_REVISION) continue;
-    const revision = resolvedRevision(revisions, 'MultiCloudImage', from.multiCloudImageId, from.revision);
-    events.push({ type: 'TemplateMultiCloudImageRepinned', data: { from, to: { ...from, revision } } });
-  }
+  head.multiCloudImages.forEach((from, index) => {
+    const to = frozen.multiCloudImages[index];
+    if (to && to.revision !== from.revision) events.push({ type: 'TemplateMultiCloudImageRepinned', data: { from, to } });
+  });
   for (const sequence of SEQUENCES) {
     head.rightScripts[sequence].forEach((binding, index) => {
-      if (binding.revision !== HEAD_REVISION) return;
-      const revision = resolvedRevision(revisions, 'RightScript', binding.rightScriptId, binding.revision);
+      const revision = frozen.rightScripts[sequence][index]?.revision ?? binding.revision;
+      if (revision === binding.revision) return;
       events.push({
         type: 'RightScriptRepinned',
         data: { sequence, position: index + 1, rightScriptId: binding.rightScriptId, from: binding.revision, revision },
       });
     });
   }
-  events.push({ type: 'RevisionCommitted', data: { ...record, dependencies: committedDependencies(head, resolved) } });
+  events.push({ type: 'RevisionCommitted', data: { ...record, dependencies: [...dependencies.values()] } });
   return events;
 }
 
@@ -316,23 +304,13 @@ export const serverTemplateDecider: Decider<ServerTemplateState, ServerTemplateC
         return unbindRightScript(editable(state, command.data), command.data);
       case 'CommitServerTemplate':
         return commit(state, command.data);
-      case 'CloneServerTemplate': {
-        const { serverTemplateId, accountId } = command.data;
-        const { name, clonedFrom, source } = decideClone(SERVER_TEMPLATE_KIND, state, { ...command.data, componentId: serverTemplateId });
+      case 'CloneServerTemplate':
         return [
           {
             type: 'ComponentCloned',
-            data: {
-              kind: SERVER_TEMPLATE_KIND,
-              componentId: serverTemplateId,
-              accountId,
-              lineage: serverTemplateId,
-              clonedFrom,
-              content: { ...source.content, name },
-            },
+            data: clonedComponent(SERVER_TEMPLATE_KIND, state, { ...command.data, componentId: command.data.serverTemplateId }),
           },
         ];
-      }
       case 'DeleteServerTemplate': {
         const template = editable(state, command.data);
         return [{ type: 'ComponentDeleted', data: { kind: SERVER_TEMPLATE_KIND, componentId: template.id } }];
@@ -348,26 +326,20 @@ export const serverTemplateDecider: Decider<ServerTemplateState, ServerTemplateC
     switch (event.type) {
       case 'ServerTemplateCreated': {
         const { serverTemplateId, accountId, lineage, name, description, multiCloudImage } = event.data;
-        return {
-          status: 'active',
-          id: serverTemplateId,
-          accountId,
-          lineage,
-          clonedFrom: null,
-          latestRevision: 0,
-          head: {
+        return newComponent(
+          { id: serverTemplateId, accountId, lineage, clonedFrom: null },
+          {
             name,
             description,
             multiCloudImages: [multiCloudImage],
             defaultMultiCloudImageId: multiCloudImage.multiCloudImageId,
             rightScripts: { BOOT: [], OPERATIONAL: [], DECOMMISSION: [] },
           },
-          lastCommitted: null,
-        };
+        );
       }
       case 'ComponentCloned': {
         const { componentId, accountId, lineage, clonedFrom, content } = event.data;
-        return { status: 'active', id: componentId, accountId, lineage, clonedFrom, latestRevision: 0, head: content, lastCommitted: null };
+        return newComponent({ id: componentId, accountId, lineage, clonedFrom }, content);
       }
       case 'ServerTemplateUpdated':
         if (state.status !== 'active') return state;

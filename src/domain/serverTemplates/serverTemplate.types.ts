@@ -1,4 +1,4 @@
-import type { ActiveComponent, ClonedFrom, CloneSourceOf, DeletedComponent } from '../versionControl/versioned';
+import type { ActiveComponent, ClonedFrom, CloneSourceOf, DeletedComponent, EditCommand } from '../versionControl/versioned';
 
 /*
  * The ServerTemplate's vocabulary (domain.md, "ServerTemplate"): its state, events and commands. The
@@ -45,9 +45,12 @@ export type DeletedServerTemplate = DeletedComponent;
 
 export type ServerTemplateState = { readonly status: 'empty' } | ActiveServerTemplate | DeletedServerTemplate;
 
+/** The component kinds a template pins. */
+export type PinnedKind = 'MultiCloudImage' | 'RightScript';
+
 /** A dependency a template commit committed (or found committed) and now pins. */
 export interface CommittedDependency {
-  readonly kind: 'MultiCloudImage' | 'RightScript';
+  readonly kind: PinnedKind;
   readonly id: string;
   readonly revision: number;
 }
@@ -135,12 +138,6 @@ export interface PinTarget {
 
 /** A committed revision (or HEAD) of another template of the same account, read from its stream. */
 export type ServerTemplateCloneSource = CloneSourceOf<ServerTemplateContent>;
-
-interface EditCommand {
-  readonly accountId: string;
-  /** What the client says it edits: omitted or 0 for HEAD, anything else is NOT_HEAD. */
-  readonly revision?: number | null;
-}
 
 export type ServerTemplateCommand =
   | {

@@ -1,6 +1,7 @@
 import type { Decider, DomainEvent } from '../decider';
 import { jsonEqual } from './change';
 import { HEAD_REVISION } from './revisions';
+import { revisionCommittedBy } from './versioned';
 
 /*
  * Blame (domain.md, "Beyond the original platform"): for every field of a component at a revision,
@@ -44,13 +45,6 @@ export interface BlameEntry {
   readonly committedIn: number | null;
 }
 
-/** The revision a `RevisionCommitted` event created, whichever kind's stream it is in. */
-function committedRevision(event: DomainEvent): number | undefined {
-  if (event.type !== 'RevisionCommitted') return undefined;
-  const revision = (event.data as { revision?: unknown }).revision;
-  return typeof revision === 'number' ? revision : undefined;
-}
-
 /**
  * Blames every field present at `revision` (0: HEAD, after every event; N: as revision N was
  * committed, the events after its `RevisionCommitted` ignored). `undefined` when revision N was never
@@ -85,7 +79,7 @@ export function blame<State, Event extends DomainEvent, Content>(
       content = nextContent;
       fields = nextFields;
     }
-    const committed = committedRevision(event);
+    const committed = revisionCommittedBy(event);
     if (committed !== undefined) {
       commits.push({ index, revision: committed });
       if (committed === revision) {

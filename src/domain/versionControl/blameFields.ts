@@ -1,19 +1,10 @@
 import type { DomainEvent } from '../decider';
-import {
-  headContent as multiCloudImageHead,
-  MULTI_CLOUD_IMAGE_KIND,
-  multiCloudImageDecider,
-  type MultiCloudImageContent,
-} from '../multiCloudImages/multiCloudImage';
-import {
-  headContent as rightScriptHead,
-  RIGHT_SCRIPT_KIND,
-  rightScriptDecider,
-  type RightScriptContent,
-} from '../rightScripts/rightScript';
-import { headContent as serverTemplateHead, serverTemplateDecider } from '../serverTemplates/serverTemplate';
+import { MULTI_CLOUD_IMAGE_KIND, multiCloudImageDecider, type MultiCloudImageContent } from '../multiCloudImages/multiCloudImage';
+import { RIGHT_SCRIPT_KIND, rightScriptDecider, type RightScriptContent } from '../rightScripts/rightScript';
+import { serverTemplateDecider } from '../serverTemplates/serverTemplate';
 import { SEQUENCES, SERVER_TEMPLATE_KIND, type ServerTemplateContent } from '../serverTemplates/serverTemplate.types';
 import type { BlameSubject, ContentFields } from './blame';
+import { headContent } from './versioned';
 
 /*
  * Each component kind's content as the fields blame attributes, with the paths its diff uses where
@@ -86,7 +77,7 @@ function subject<State, Event extends DomainEvent, Content>(
 
 /** Every versioned component kind, by its kind name (`ComponentKind.kind`). */
 export const BLAME_SUBJECTS: Readonly<Record<string, BlameSubject<unknown, DomainEvent, unknown>>> = {
-  [MULTI_CLOUD_IMAGE_KIND]: subject({ decider: multiCloudImageDecider, content: multiCloudImageHead, fields: multiCloudImageFields }),
-  [SERVER_TEMPLATE_KIND]: subject({ decider: serverTemplateDecider, content: serverTemplateHead, fields: serverTemplateFields }),
-  [RIGHT_SCRIPT_KIND]: subject({ decider: rightScriptDecider, content: rightScriptHead, fields: rightScriptFields }),
+  [MULTI_CLOUD_IMAGE_KIND]: subject({ decider: multiCloudImageDecider, content: headContent, fields: multiCloudImageFields }),
+  [SERVER_TEMPLATE_KIND]: subject({ decider: serverTemplateDecider, content: headContent, fields: serverTemplateFields }),
+  [RIGHT_SCRIPT_KIND]: subject({ decider: rightScriptDecider, content: headContent, fields: rightScriptFields }),
 };

@@ -40,6 +40,11 @@ export interface DeletedComponent extends ComponentIdentity {
   readonly status: 'deleted';
 }
 
+/** A component just created or cloned: its HEAD, nothing committed yet. */
+export function newComponent<Content>(identity: Omit<ComponentIdentity, 'latestRevision'>, head: Content): ActiveComponent<Content> {
+  return { status: 'active', ...identity, latestRevision: 0, head, lastCommitted: null };
+}
+
 /** `RevisionCommitted`: HEAD is now also the content of `revision`. */
 export function withCommit<State extends ActiveComponent<unknown>>(state: State, revision: number): State {
   return { ...state, latestRevision: revision, lastCommitted: state.head };
@@ -49,6 +54,13 @@ export function withCommit<State extends ActiveComponent<unknown>>(state: State,
 export function deletedComponent(state: ComponentIdentity): DeletedComponent {
   const { id, accountId, lineage, clonedFrom, latestRevision } = state;
   return { status: 'deleted', id, accountId, lineage, clonedFrom, latestRevision };
+}
+
+/** The revision a `RevisionCommitted` event created, whichever kind's stream it is in; undefined for any other event. */
+export function revisionCommittedBy(event: DomainEvent): number | undefined {
+  if (event.type !== 'RevisionCommitted') return undefined;
+  const revision = (event.data as { revision?: unknown }).revision;
+  return typeof revision === 'number' ? revision : undefined;
 }
 
 /**
@@ -64,7 +76,7 @@ export function foldToRevision<State, Event extends DomainEvent>(
   let state = decider.initialState();
   for (const event of events) {
     state = decider.evolve(state, event);
-    if (revision !== 0 && event.type === 'RevisionCommitted' && (event.data as { revision?: unknown }).revision === revision) return state;
+    if (revision !== 0 && revisionCommittedBy(event) === revision) return state;
   }
   return revision === 0 ? state : undefined;
 }
@@ -72,16 +84,32 @@ export function foldToRevision<State, Event extends DomainEvent>(
 /** The state any versioned component kind folds to. */
 export type ComponentStateOf<Content> = { readonly status: 'empty' } | ActiveComponent<Content> | DeletedComponent;
 
+/** HEAD's content, or undefined for a component that doesn't exist (any more). */
+export function headContent<Content>(state: ComponentStateOf<Content>): Content | undefined {
+  return state.status === 'active' ? state.head : undefined;
+}
+
+/**
+ * What every edit command carries: the viewer's account (another account's component is NOT_FOUND)
+ * and the revision the client means to edit (omitted or 0 for HEAD; anything else is NOT_HEAD).
+ */
+export interface EditCommand {
+  readonly accountId: string;
+  readonly revision?: number | null;
+}
+
+/** NOT_FOUND for a revision never committed, naming the ones there are. */
+export function unknownRevision(kind: string, id: string, revision: number, latestRevision: number): DomainError {
+  const revisions = latestRevision === 0 ? 'nothing was committed yet' : `its revisions are 1 to ${latestRevision}`;
+  return new DomainError(ErrorCode.NOT_FOUND, `${kind} '${id}' has no revision ${revision}: ${revisions} (0 is HEAD)`, { latestRevision });
+}
+
 /**
  * The component as the viewer's account may edit it: it exists, is theirs and is not deleted, and the
  * edit is aimed at HEAD (NOT_HEAD otherwise). Another account's component reads exactly like a
  * missing one; only its owner learns that it was deleted.
  */
-export function editableComponent<Content>(
-  kind: string,
-  state: ComponentStateOf<Content>,
-  command: { readonly accountId: string; readonly revision?: number | null },
-): ActiveComponent<Content> {
+export function editableComponent<Content>(kind: string, state: ComponentStateOf<Content>, command: EditCommand): ActiveComponent<Content> {
   if (state.status === 'empty' || state.accountId !== command.accountId) throw new DomainError(ErrorCode.NOT_FOUND, `no such ${kind}`);
   if (state.status === 'deleted') throw new DomainError(ErrorCode.NOT_FOUND, `${kind} '${state.id}' was deleted`);
   assertHead(command.revision, state.id);
@@ -150,6 +178,25 @@ export function decideClone<Source extends CloneSourceOf<{ readonly name: string
   checkName(name);
   if (state.status !== 'empty') throw new DomainError(ErrorCode.BAD_USER_INPUT, `${kind} '${command.componentId}' already exists`);
   return { name, clonedFrom: { id: source.id, revision: source.revision }, source };
+}
+
+/**
+ * `ComponentCloned` of a kind whose event carries the whole content: the source's, under the clone's
+ * name (`decideClone`'s checks). The clone starts its own lineage, named after its id.
+ */
+export function clonedComponent<Kind extends string, Content extends { readonly name: string }>(
+  kind: Kind,
+  state: { readonly status: string },
+  command: {
+    readonly componentId: string;
+    readonly accountId: string;
+    readonly source: CloneSourceOf<Content> | undefined;
+    readonly name?: string | null;
+  },
+): { kind: Kind; componentId: string; accountId: string; lineage: string; clonedFrom: ClonedFrom; content: Content } {
+  const { name, clonedFrom, source } = decideClone(kind, state, command);
+  const { componentId, accountId } = command;
+  return { kind, componentId, accountId, lineage: componentId, clonedFrom, content: { ...source.content, name } };
 }
 
 /** A committed revision (or HEAD, 0) of another component of the same account, as the application read it from its stream. */

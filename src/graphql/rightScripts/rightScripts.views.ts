@@ -23,6 +23,5 @@ const views = componentViews<RightScriptContent, RightScriptSnapshot, RightScrip
 });
 
 export const { headView, snapshotView, pastView, freshHeadView } = views;
-export const rightScriptNotFound = views.notFound;
 export const loadRightScriptView = views.loadView;
 export const rightScriptContentAt = views.contentAt;

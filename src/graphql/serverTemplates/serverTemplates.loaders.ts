@@ -1,9 +1,9 @@
 import type DataLoader from 'dataloader';
 import type { MultiCloudImageContent } from '../../domain/multiCloudImages/multiCloudImage';
 import type { RightScriptContent } from '../../domain/rightScripts/rightScript';
+import type { PinnedKind } from '../../domain/serverTemplates/serverTemplate.types';
 import type {
   ComponentUse,
-  PinnedKind,
   ServerTemplateHead,
   ServerTemplateRevisionRow,
   ServerTemplateSnapshot,

@@ -12,12 +12,12 @@ import {
   unbindRightScript,
   updateServerTemplate,
 } from '../../application/serverTemplates';
-import type { PinnedKind } from '../../application/usage';
 import type { CloudInfo } from '../../domain/catalog/cloud';
 import { DomainError, ErrorCode } from '../../domain/errors';
-import { SEQUENCES, type ServerTemplateContent } from '../../domain/serverTemplates/serverTemplate.types';
+import { contentPins, type ContentPin } from '../../domain/serverTemplates/pins';
+import { SEQUENCES, type PinnedKind } from '../../domain/serverTemplates/serverTemplate.types';
 import { jsonEqual } from '../../domain/versionControl/change';
-import type { TemplatePin } from '../../readModels/serverTemplatesQueries';
+import { MAX_NAME_LENGTH } from '../../domain/versionControl/text';
 import { cloudLoader } from '../catalog/catalog.loaders';
 import { Cloud } from '../catalog/catalog.types';
 import { commandContext, type GraphQLContext } from '../context';
@@ -62,40 +62,18 @@ const SORT_KEY = /^\d{20}\.\d{20}$/u;
 
 /** Names are at most 255 characters, so a longer search text can't match anything: refuse it clearly. */
 function boundedFilterText(text: string): string {
-  if (text.length > 255)
-    throw new DomainError(ErrorCode.BAD_USER_INPUT, `filter.nameContains: expected at most 255 characters, got ${text.length}`);
+  if (text.length > MAX_NAME_LENGTH) {
+    throw new DomainError(
+      ErrorCode.BAD_USER_INPUT,
+      `filter.nameContains: expected at most ${MAX_NAME_LENGTH} characters, got ${text.length}`,
+    );
+  }
   return text;
 }
 
-/** A content's pins in the shape of the pins table: for a template as it stood at a past instant. */
-function pinsOfContent(id: string, content: ServerTemplateContent): TemplatePin[] {
-  const common = { serverTemplateId: id, templateRevision: 0 };
-  return [
-    ...content.multiCloudImages.map((mci, index) => ({
-      ...common,
-      kind: 'MultiCloudImage' as const,
-      componentId: mci.multiCloudImageId,
-      componentRevision: mci.revision,
-      sequence: null,
-      position: index + 1,
-      isDefault: mci.multiCloudImageId === content.defaultMultiCloudImageId,
-    })),
-    ...SEQUENCES.flatMap((sequence) =>
-      content.rightScripts[sequence].map((binding, index) => ({
-        ...common,
-        kind: 'RightScript' as const,
-        componentId: binding.rightScriptId,
-        componentRevision: binding.revision,
-        sequence,
-        position: index + 1,
-        isDefault: false,
-      })),
-    ),
-  ];
-}
-
-function pinsOf(template: ServerTemplate, ctx: GraphQLContext): Promise<TemplatePin[]> {
-  if (template.frozenContent) return Promise.resolve(pinsOfContent(template.id, template.frozenContent));
+/** What the template shown pins: a past instant's from the content it holds, else loaded in batch from the pins table. */
+function pinsOf(template: ServerTemplate, ctx: GraphQLContext): Promise<ContentPin[]> {
+  if (template.frozenContent) return Promise.resolve(contentPins(template.frozenContent));
   return templatePinsLoader(ctx).load({ id: template.id, revision: template.revision });
 }
 

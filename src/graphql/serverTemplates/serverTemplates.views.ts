@@ -20,6 +20,5 @@ const views = componentViews<ServerTemplateContent, ServerTemplateSnapshot, Serv
 });
 
 export const { headView, snapshotView, pastView, freshHeadView } = views;
-export const serverTemplateNotFound = views.notFound;
 export const loadServerTemplateView = views.loadView;
 export const serverTemplateContentAt = views.contentAt;
