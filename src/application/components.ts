@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { fold, type Decider, type DomainEvent } from '../domain/decider';
 import { DomainError, ErrorCode } from '../domain/errors';
 import { assertRevisionNumber, isHead } from '../domain/versionControl/revisions';
+import { unknownRevision } from '../domain/versionControl/versioned';
 import { StreamNotFoundError, VersionConflictError } from '../eventStore/errors';
 import { assertJson, canonicalJson } from '../eventStore/json';
 import type { EventStore, LogPosition, RecordedEvent } from '../eventStore/port';
@@ -183,12 +184,6 @@ export function contentHash(content: unknown): string {
   return createHash('sha256')
     .update(canonicalJson(assertJson(content, 'content')))
     .digest('hex');
-}
-
-/** NOT_FOUND for a revision never committed, naming the ones there are. */
-export function unknownRevision(kind: string, id: string, revision: number, latestRevision: number): DomainError {
-  const revisions = latestRevision === 0 ? 'nothing was committed yet' : `its revisions are 1 to ${latestRevision}`;
-  return new DomainError(ErrorCode.NOT_FOUND, `${kind} '${id}' has no revision ${revision}: ${revisions} (0 is HEAD)`, { latestRevision });
 }
 
 /** What a command wrote: the aggregate's stream revision now (`version`, the client's next `expectedVersion`). */
@@ -401,3 +396,5 @@ export async function cloneComponent<State extends VersionedState<Content> & Own
   const source = await cloneSourceOf(services, kind, context.accountId, input.id, revision, stateAtRevision);
   return createComponent(services, kind, context, (id) => toCommand(id, source));
 }
+
+export { unknownRevision };

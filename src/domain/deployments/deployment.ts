@@ -1,13 +1,11 @@
+import { assertRunsOn, availableImage, offeredInstanceType } from '../catalog/availability';
 import type { RegisteredCloud } from '../catalog/cloud';
 import type { Decider } from '../decider';
 import { DomainError, ErrorCode } from '../errors';
 import { checkName } from '../versionControl/text';
 import { unknownRevision } from '../versionControl/versioned';
 import {
-  assertRunsOn,
   isTemplateRevision,
-  launchableImage,
-  offeredInstanceType,
   revisionName,
   selectMultiCloudImage,
   type ServerTemplateFacts,
@@ -181,9 +179,9 @@ export const deploymentDecider: Decider<DeploymentState, DeploymentCommand, Depl
         const mci = selectMultiCloudImage(template, cloud.id, command.data.multiCloudImageId);
         const inherited = ` (MultiCloudImage '${mci.multiCloudImageId}' setting for '${cloud.id}')`;
         const image = given(command.data.imageId)
-          ? launchableImage(command.data.imageId, cloud)
-          : launchableImage(mci.setting.imageId, cloud, inherited);
-        const instanceType = offeredInstanceType(command.data.instanceTypeId ?? mci.setting.instanceTypeId, cloud);
+          ? availableImage(cloud, command.data.imageId, 'launched')
+          : availableImage(cloud, mci.setting.imageId, 'launched', `image '${mci.setting.imageId}'${inherited}`);
+        const instanceType = offeredInstanceType(cloud, command.data.instanceTypeId ?? mci.setting.instanceTypeId);
         assertRunsOn(image, instanceType);
         return [
           {
@@ -215,8 +213,10 @@ export const deploymentDecider: Decider<DeploymentState, DeploymentCommand, Depl
         const nextImageId = imageId ?? mci?.setting.imageId ?? server.imageId;
         // An image the server already runs stays usable after it was made OBSOLETE; a new one must not be.
         const image =
-          nextImageId === server.imageId && cloud.images[nextImageId] ? cloud.images[nextImageId] : launchableImage(nextImageId, cloud);
-        const instanceType = offeredInstanceType(instanceTypeId ?? mci?.setting.instanceTypeId ?? server.instanceTypeId, cloud);
+          nextImageId === server.imageId && cloud.images[nextImageId]
+            ? cloud.images[nextImageId]
+            : availableImage(cloud, nextImageId, 'launched');
+        const instanceType = offeredInstanceType(cloud, instanceTypeId ?? mci?.setting.instanceTypeId ?? server.instanceTypeId);
         assertRunsOn(image, instanceType);
         const changed: Extract<DeploymentEvent, { type: 'ServerUpdated' }>['data'] = {
           serverId,

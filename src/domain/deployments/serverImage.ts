@@ -1,4 +1,3 @@
-import { isCompatible, type Image, type InstanceType, type RegisteredCloud } from '../catalog/cloud';
 import { DomainError, ErrorCode } from '../errors';
 import type { MultiCloudImageSetting } from '../multiCloudImages/multiCloudImage';
 
@@ -96,52 +95,4 @@ export function selectMultiCloudImage(
     );
   }
   return chosen;
-}
-
-function describeImages(cloud: RegisteredCloud): string {
-  const known = Object.keys(cloud.images).slice(0, 10);
-  return known.length > 0 ? `its images include ${quoted(known)}` : 'it has no images';
-}
-
-/** An image of `cloud` a server may newly take: it exists there and is not OBSOLETE. */
-export function launchableImage(imageId: string, cloud: RegisteredCloud, origin = ''): Image {
-  const image = cloud.images[imageId];
-  if (!image) {
-    throw new DomainError(
-      ErrorCode.IMAGE_NOT_IN_CLOUD,
-      `image '${imageId}'${origin} is not an image of cloud '${cloud.id}' (${describeImages(cloud)})`,
-      { cloudId: cloud.id, imageId },
-    );
-  }
-  if (image.status === 'OBSOLETE') {
-    throw new DomainError(
-      ErrorCode.IMAGE_OBSOLETE,
-      `image '${imageId}'${origin} of cloud '${cloud.id}' is OBSOLETE: it can't be newly launched; choose an ACTIVE image`,
-      { cloudId: cloud.id, imageId },
-    );
-  }
-  return image;
-}
-
-/** An instance type `cloud` offers. */
-export function offeredInstanceType(instanceTypeId: string, cloud: RegisteredCloud): InstanceType {
-  const instanceType = cloud.instanceTypes[instanceTypeId];
-  if (!instanceType) {
-    const offered = Object.keys(cloud.instanceTypes);
-    throw new DomainError(
-      ErrorCode.BAD_USER_INPUT,
-      `instanceTypeId: expected an instance type of cloud '${cloud.id}' (${offered.length > 0 ? quoted(offered) : 'it offers none'}), got '${instanceTypeId}'`,
-    );
-  }
-  return instanceType;
-}
-
-/** ARCHITECTURE_MISMATCH unless the instance type runs the image's architecture. */
-export function assertRunsOn(image: Image, instanceType: InstanceType): void {
-  if (isCompatible(image, instanceType)) return;
-  throw new DomainError(
-    ErrorCode.ARCHITECTURE_MISMATCH,
-    `instance type '${instanceType.id}' runs ${instanceType.architectures.join(', ')}, but image '${image.id}' is ${image.architecture}`,
-    { imageArchitecture: image.architecture, instanceTypeArchitectures: [...instanceType.architectures] },
-  );
 }

@@ -8,7 +8,7 @@ import type { MultiCloudImageContent, MultiCloudImageSetting } from './multiClou
  */
 
 /** Setting fields as diff paths name them (the API's names, without the `Id` suffix). */
-const SETTING_FIELDS: ReadonlyArray<readonly [string, keyof MultiCloudImageSetting]> = [
+export const SETTING_FIELDS: ReadonlyArray<readonly [string, keyof MultiCloudImageSetting]> = [
   ['image', 'imageId'],
   ['instanceType', 'instanceTypeId'],
   ['kernelImage', 'kernelImageId'],

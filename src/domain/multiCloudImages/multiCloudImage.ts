@@ -1,5 +1,5 @@
-import type { Image, RegisteredCloud } from '../catalog/cloud';
-import { isCompatible } from '../catalog/cloud';
+import { assertRunsOn, availableImage, offeredInstanceType } from '../catalog/availability';
+import type { RegisteredCloud } from '../catalog/cloud';
 import type { Decider } from '../decider';
 import { DomainError, ErrorCode } from '../errors';
 import { jsonEqual } from '../versionControl/change';
@@ -149,63 +149,22 @@ export type MultiCloudImageCommand =
     }
   | { type: 'DeleteMultiCloudImage'; data: EditCommand };
 
-/** HEAD's content, or undefined for an MCI that doesn't exist (any more). */
-export function headContent(state: MultiCloudImageState): MultiCloudImageContent | undefined {
-  return state.status === 'active' ? state.head : undefined;
-}
-
 const editable = (state: MultiCloudImageState, command: EditCommand): ActiveMultiCloudImage =>
   editableComponent(MULTI_CLOUD_IMAGE_KIND, state, command);
-
-function describeSettingImage(what: string, imageId: string, cloud: RegisteredCloud): string {
-  const known = Object.keys(cloud.images).slice(0, 10);
-  return `${what} '${imageId}' is not an image of cloud '${cloud.id}'${known.length > 0 ? ` (its images include ${known.map((id) => `'${id}'`).join(', ')})` : ' (it has no images)'}`;
-}
-
-/** An image of `cloud` that may be newly mapped: it exists there and is not OBSOLETE. */
-function mappableImage(what: string, imageId: string, cloud: RegisteredCloud): Image {
-  const image = cloud.images[imageId];
-  if (!image)
-    throw new DomainError(ErrorCode.IMAGE_NOT_IN_CLOUD, describeSettingImage(what, imageId, cloud), { cloudId: cloud.id, imageId });
-  if (image.status === 'OBSOLETE') {
-    throw new DomainError(
-      ErrorCode.IMAGE_OBSOLETE,
-      `${what} '${imageId}' of cloud '${cloud.id}' is OBSOLETE: it can't be newly mapped; choose an ACTIVE image`,
-      {
-        cloudId: cloud.id,
-        imageId,
-      },
-    );
-  }
-  return image;
-}
 
 /** Checks a setting against the cloud's catalog and returns it normalised (absent optionals are null). */
 function checkSetting(command: Extract<MultiCloudImageCommand, { type: 'MapImage' }>['data']): MultiCloudImageSetting {
   const { cloud, cloudId } = command;
   if (!cloud) throw new DomainError(ErrorCode.BAD_USER_INPUT, `cloudId: expected a registered cloud, got '${cloudId}'`);
-  const image = mappableImage('image', command.imageId, cloud);
-  const instanceType = cloud.instanceTypes[command.instanceTypeId];
-  if (!instanceType) {
-    const offered = Object.keys(cloud.instanceTypes);
-    throw new DomainError(
-      ErrorCode.BAD_USER_INPUT,
-      `instanceTypeId: expected an instance type of cloud '${cloud.id}' (${offered.length > 0 ? offered.map((id) => `'${id}'`).join(', ') : 'it offers none'}), got '${command.instanceTypeId}'`,
-    );
-  }
-  if (!isCompatible(image, instanceType)) {
-    throw new DomainError(
-      ErrorCode.ARCHITECTURE_MISMATCH,
-      `instance type '${instanceType.id}' runs ${instanceType.architectures.join(', ')}, but image '${image.id}' is ${image.architecture}`,
-      { imageArchitecture: image.architecture, instanceTypeArchitectures: [...instanceType.architectures] },
-    );
-  }
+  const image = availableImage(cloud, command.imageId, 'mapped');
+  const instanceType = offeredInstanceType(cloud, command.instanceTypeId);
+  assertRunsOn(image, instanceType);
   for (const [what, id] of [
     ['kernel image', command.kernelImageId],
     ['ramdisk image', command.ramdiskImageId],
   ] as const) {
     if (id === undefined || id === null) continue;
-    const extra = mappableImage(what, id, cloud);
+    const extra = availableImage(cloud, id, 'mapped', `${what} '${id}'`);
     if (extra.architecture !== image.architecture) {
       throw new DomainError(
         ErrorCode.ARCHITECTURE_MISMATCH,

@@ -5,6 +5,7 @@ import { serverTemplateDecider } from '../serverTemplates/serverTemplate';
 import { SEQUENCES, SERVER_TEMPLATE_KIND, type ServerTemplateContent } from '../serverTemplates/serverTemplate.types';
 import type { BlameSubject, ContentFields } from './blame';
 import { headContent } from './versioned';
+import { SETTING_FIELDS } from '../multiCloudImages/diff';
 
 /*
  * Each component kind's content as the fields blame attributes, with the paths its diff uses where
@@ -22,12 +23,7 @@ export function multiCloudImageFields(content: MultiCloudImageContent): ContentF
   for (const cloudId of Object.keys(content.settings).sort()) {
     const setting = content.settings[cloudId];
     if (!setting) continue;
-    const path = `settings.${cloudId}`;
-    fields.set(`${path}.image`, setting.imageId);
-    fields.set(`${path}.instanceType`, setting.instanceTypeId);
-    fields.set(`${path}.kernelImage`, setting.kernelImageId);
-    fields.set(`${path}.ramdiskImage`, setting.ramdiskImageId);
-    fields.set(`${path}.userData`, setting.userData);
+    for (const [field, key] of SETTING_FIELDS) fields.set(`settings.${cloudId}.${field}`, setting[key]);
   }
   return fields;
 }

@@ -9,13 +9,12 @@ import {
   updateMultiCloudImage,
 } from '../../application/multiCloudImages';
 import type { CloudInfo, Image as DomainImage, InstanceType as DomainInstanceType } from '../../domain/catalog/cloud';
-import { DomainError, ErrorCode } from '../../domain/errors';
 import { lintMultiCloudImage } from '../../domain/multiCloudImages/lint';
 import type { MultiCloudImageSetting as DomainSetting } from '../../domain/multiCloudImages/multiCloudImage';
 import { cloudLoader, imageLoader, instanceTypeLoader } from '../catalog/catalog.loaders';
 import { Cloud, Image, InstanceType } from '../catalog/catalog.types';
 import { commandContext, type GraphQLContext } from '../context';
-import { decodePageCursor, pageSize, toConnection } from '../versionControl/pagination';
+import { boundedFilterText, decodePageCursor, pageSize, toConnection } from '../versionControl/pagination';
 import { Revision } from '../versionControl/versionControl.types';
 import { CreateMultiCloudImageInput, MapImageInput, UpdateMultiCloudImageInput } from './multiCloudImages.inputs';
 import { multiCloudImageRevisionsLoader, multiCloudImageSettingsLoader } from './multiCloudImages.loaders';
@@ -188,13 +187,6 @@ export class MultiCloudImageResolver {
     const written = await deleteMultiCloudImage(ctx.services, commandContext(ctx), { id, expectedVersion, revision });
     return written.id;
   }
-}
-
-/** Names are at most 255 characters, so a longer search text can't match anything: refuse it clearly. */
-function boundedFilterText(text: string): string {
-  if (text.length > 255)
-    throw new DomainError(ErrorCode.BAD_USER_INPUT, `filter.nameContains: expected at most 255 characters, got ${text.length}`);
-  return text;
 }
 
 async function settingsOf(mci: MultiCloudImage, ctx: GraphQLContext): Promise<DomainSetting[]> {

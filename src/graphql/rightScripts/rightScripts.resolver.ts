@@ -6,11 +6,9 @@ import {
   deleteRightScript,
   updateRightScript,
 } from '../../application/rightScripts';
-import { DomainError, ErrorCode } from '../../domain/errors';
 import type { RightScriptInput as DomainInput } from '../../domain/rightScripts/rightScript';
-import { MAX_NAME_LENGTH } from '../../domain/versionControl/text';
 import { commandContext, type GraphQLContext } from '../context';
-import { decodePageCursor, pageSize, toConnection } from '../versionControl/pagination';
+import { boundedFilterText, decodePageCursor, pageSize, toConnection } from '../versionControl/pagination';
 import { Revision } from '../versionControl/versionControl.types';
 import { CreateRightScriptInput, UpdateRightScriptInput } from './rightScripts.inputs';
 import { rightScriptInputsLoader, rightScriptRevisionsLoader, rightScriptSourceLoader } from './rightScripts.loaders';
@@ -142,14 +140,4 @@ export class RightScriptResolver {
     const written = await deleteRightScript(ctx.services, commandContext(ctx), { id, expectedVersion, revision });
     return written.id;
   }
-}
-
-/** Names are at most 255 characters, so a longer search text can't match anything: refuse it clearly. */
-function boundedFilterText(text: string): string {
-  if (text.length > MAX_NAME_LENGTH)
-    throw new DomainError(
-      ErrorCode.BAD_USER_INPUT,
-      `filter.nameContains: expected at most ${MAX_NAME_LENGTH} characters, got ${text.length}`,
-    );
-  return text;
 }

@@ -13,11 +13,9 @@ import {
   updateServerTemplate,
 } from '../../application/serverTemplates';
 import type { CloudInfo } from '../../domain/catalog/cloud';
-import { DomainError, ErrorCode } from '../../domain/errors';
 import { contentPins, type ContentPin } from '../../domain/serverTemplates/pins';
 import { SEQUENCES, type PinnedKind } from '../../domain/serverTemplates/serverTemplate.types';
 import { jsonEqual } from '../../domain/versionControl/change';
-import { MAX_NAME_LENGTH } from '../../domain/versionControl/text';
 import { cloudLoader } from '../catalog/catalog.loaders';
 import { Cloud } from '../catalog/catalog.types';
 import { commandContext, type GraphQLContext } from '../context';
@@ -27,7 +25,7 @@ import { loadMultiCloudImageView } from '../multiCloudImages/multiCloudImages.vi
 import { rightScriptHeadLoader, rightScriptSnapshotLoader } from '../rightScripts/rightScripts.loaders';
 import { RightScript } from '../rightScripts/rightScripts.types';
 import { loadRightScriptView } from '../rightScripts/rightScripts.views';
-import { decodePageCursor, pageSize, toConnection } from '../versionControl/pagination';
+import { boundedFilterText, decodePageCursor, pageSize, toConnection } from '../versionControl/pagination';
 import { ComponentRevision, Revision } from '../versionControl/versionControl.types';
 import { CreateServerTemplateInput, UpdateServerTemplateInput } from './serverTemplates.inputs';
 import {
@@ -59,17 +57,6 @@ import { freshHeadView, headView, loadServerTemplateView } from './serverTemplat
 
 const CURSOR_KIND = 'servertemplate';
 const SORT_KEY = /^\d{20}\.\d{20}$/u;
-
-/** Names are at most 255 characters, so a longer search text can't match anything: refuse it clearly. */
-function boundedFilterText(text: string): string {
-  if (text.length > MAX_NAME_LENGTH) {
-    throw new DomainError(
-      ErrorCode.BAD_USER_INPUT,
-      `filter.nameContains: expected at most ${MAX_NAME_LENGTH} characters, got ${text.length}`,
-    );
-  }
-  return text;
-}
 
 /** What the template shown pins: a past instant's from the content it holds, else loaded in batch from the pins table. */
 function pinsOf(template: ServerTemplate, ctx: GraphQLContext): Promise<ContentPin[]> {

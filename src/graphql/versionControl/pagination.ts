@@ -1,4 +1,5 @@
 import { DomainError, ErrorCode } from '../../domain/errors';
+import { MAX_NAME_LENGTH } from '../../domain/versionControl/text';
 
 /*
  * Connection arguments shared by every list of the API: `first` (default 50, at most 500) and an
@@ -50,4 +51,15 @@ export function toConnection<Item, Node>(
     pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges[edges.length - 1]?.cursor ?? null },
     totalCount: page.totalCount,
   };
+}
+
+/** A list's `filter.nameContains`: names are at most 255 characters, so a longer text can't match anything. Refuse it clearly. */
+export function boundedFilterText(text: string): string {
+  if (text.length > MAX_NAME_LENGTH) {
+    throw new DomainError(
+      ErrorCode.BAD_USER_INPUT,
+      `filter.nameContains: expected at most ${MAX_NAME_LENGTH} characters, got ${text.length}`,
+    );
+  }
+  return text;
 }
