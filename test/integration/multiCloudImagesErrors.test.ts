@@ -33,7 +33,8 @@ const HISTORY = `query($id: ID!, $first: Int, $after: String) { history(id: $id,
 
 /** What each code's message says: what was expected, and what arrived. */
 const MESSAGES = {
-  BAD_USER_INPUT: /^(name|description|cloudId|instanceTypeId|userData|commit message|revision|first|after): expected .+, got .+/,
+  BAD_USER_INPUT:
+    /^(name|description|cloudId|instanceTypeId|userData|commit message|revision|first|after|filter\.\w+): expected .+, got .+/,
   IMAGE_NOT_IN_CLOUD: /^(kernel |ramdisk )?image '.+' is not an image of cloud 'aws-us-east-1' \(its images include 'aws-us-east-1\/.+\)$/,
   IMAGE_OBSOLETE: /^image '.+' of cloud 'aws-us-east-1' is OBSOLETE: it can't be newly mapped; choose an ACTIVE image$/,
   ARCHITECTURE_MISMATCH: /^instance type '.+' runs x86_64, but image '.+' is i386$/,
@@ -133,6 +134,16 @@ describe('MultiCloud Image API refusals', () => {
       await refused('BAD_USER_INPUT', LIST, { after: 'bm90LWEtY3Vyc29y' });
       await refused('BAD_USER_INPUT', HISTORY, { id, first: 501 });
       await refused('BAD_USER_INPUT', HISTORY, { id, after: 'garbage!' });
+    });
+
+    it('lists refuse filter ids too long to name anything, without echoing them', async () => {
+      const FILTERED = `query($f: MultiCloudImageFilter) { multiCloudImages(filter: $f) { totalCount } }`;
+      expect(await refused('BAD_USER_INPUT', FILTERED, { f: { cloudId: 'c'.repeat(129) } })).toBe(
+        'filter.cloudId: expected an id of at most 128 characters, got 129',
+      );
+      expect(await refused('BAD_USER_INPUT', FILTERED, { f: { usedByTemplateId: 't'.repeat(129) } })).toBe(
+        'filter.usedByTemplateId: expected an id of at most 128 characters, got 129',
+      );
     });
   });
 

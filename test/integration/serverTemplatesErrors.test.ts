@@ -191,6 +191,11 @@ describe('ServerTemplate API refusals', () => {
         f: { nameContains: 'x'.repeat(256) },
       },
     );
+    await refused(
+      { code: 'BAD_USER_INPUT', message: 'filter.cloudId: expected an id of at most 128 characters, got 129' },
+      `query($f: ServerTemplateFilter) { serverTemplates(filter: $f) { totalCount } }`,
+      { f: { cloudId: 'c'.repeat(129) } },
+    );
   });
 
   it('re-pins within its lineage only', async () => {

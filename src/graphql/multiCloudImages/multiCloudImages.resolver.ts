@@ -14,7 +14,7 @@ import type { MultiCloudImageSetting as DomainSetting } from '../../domain/multi
 import { cloudLoader, imageLoader, instanceTypeLoader } from '../catalog/catalog.loaders';
 import { Cloud, Image, InstanceType } from '../catalog/catalog.types';
 import { commandContext, type GraphQLContext } from '../context';
-import { boundedFilterText, decodePageCursor, pageSize, toConnection } from '../versionControl/pagination';
+import { boundedFilterId, boundedFilterText, decodePageCursor, pageSize, toConnection } from '../versionControl/pagination';
 import { Revision } from '../versionControl/versionControl.types';
 import { CreateMultiCloudImageInput, MapImageInput, UpdateMultiCloudImageInput } from './multiCloudImages.inputs';
 import { multiCloudImageRevisionsLoader, multiCloudImageSettingsLoader } from './multiCloudImages.loaders';
@@ -51,8 +51,8 @@ export class MultiCloudImageResolver {
       first: pageSize(first),
       ...(after ? { afterSortKey: decodePageCursor(CURSOR_KIND, after, SORT_KEY) } : {}),
       ...(filter?.nameContains ? { nameContains: boundedFilterText(filter.nameContains) } : {}),
-      ...(filter?.cloudId ? { cloudId: filter.cloudId } : {}),
-      ...(filter?.usedByTemplateId ? { usedByTemplateId: filter.usedByTemplateId } : {}),
+      ...(filter?.cloudId ? { cloudId: boundedFilterId('cloudId', filter.cloudId) } : {}),
+      ...(filter?.usedByTemplateId ? { usedByTemplateId: boundedFilterId('usedByTemplateId', filter.usedByTemplateId) } : {}),
     });
     return toConnection(CURSOR_KIND, { ...page, items: page.heads }, (head) => head.sortKey, headView);
   }

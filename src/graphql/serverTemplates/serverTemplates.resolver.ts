@@ -25,7 +25,7 @@ import { loadMultiCloudImageView } from '../multiCloudImages/multiCloudImages.vi
 import { rightScriptHeadLoader, rightScriptSnapshotLoader } from '../rightScripts/rightScripts.loaders';
 import { RightScript } from '../rightScripts/rightScripts.types';
 import { loadRightScriptView } from '../rightScripts/rightScripts.views';
-import { boundedFilterText, decodePageCursor, pageSize, toConnection } from '../versionControl/pagination';
+import { boundedFilterId, boundedFilterText, decodePageCursor, pageSize, toConnection } from '../versionControl/pagination';
 import { ComponentRevision, Revision } from '../versionControl/versionControl.types';
 import { CreateServerTemplateInput, UpdateServerTemplateInput } from './serverTemplates.inputs';
 import {
@@ -95,7 +95,7 @@ export class ServerTemplateResolver {
       first: pageSize(first),
       ...(after ? { afterSortKey: decodePageCursor(CURSOR_KIND, after, SORT_KEY) } : {}),
       ...(filter?.nameContains ? { nameContains: boundedFilterText(filter.nameContains) } : {}),
-      ...(filter?.cloudId ? { cloudId: filter.cloudId } : {}),
+      ...(filter?.cloudId ? { cloudId: boundedFilterId('cloudId', filter.cloudId) } : {}),
     });
     return toConnection(CURSOR_KIND, { ...page, items: page.heads }, (head) => head.sortKey, headView);
   }

@@ -63,3 +63,16 @@ export function boundedFilterText(text: string): string {
   }
   return text;
 }
+
+const MAX_FILTER_ID_LENGTH = 128;
+
+/** Ids are at most 128 characters: a longer id in a list's filter can't match anything. Refuse it clearly. */
+export function boundedFilterId(field: string, id: string): string {
+  if (id.length > MAX_FILTER_ID_LENGTH) {
+    throw new DomainError(
+      ErrorCode.BAD_USER_INPUT,
+      `filter.${field}: expected an id of at most ${MAX_FILTER_ID_LENGTH} characters, got ${id.length}`,
+    );
+  }
+  return id;
+}
