@@ -16,6 +16,8 @@ export const allProjections: readonly Projection[] = [
   rightScriptsProjection,
   serverTemplatesProjection,
   deploymentsProjection,
+  // marketplace
+  // imports
 ];
 
 export type { Projection, ReadModelWriter, SqlValue } from './projection';

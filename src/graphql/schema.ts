@@ -49,6 +49,9 @@ export const resolvers = [
   // Audit: blame and verification
   AuditResolver,
   VerifyResolver,
+  // Merge
+  // Marketplace: publications and account groups
+  // Imports
 ] as const;
 
 const UNUSED_PUB_SUB: PubSub = {

@@ -19,6 +19,8 @@ export interface ReadModelQueries {
   readonly deployments: DeploymentQueries;
   readonly streams: StreamQueries;
   readonly verification: VerificationQueries;
+  // marketplace
+  // imports
   /** Every query method calls `recorder.record('<method>')` first. */
   readonly recorder: QueryRecorder;
 }
@@ -34,6 +36,8 @@ export function createReadModelQueries(db: SqliteDatabase): ReadModelQueries {
     deployments: new DeploymentQueries(db, recorder),
     streams: new StreamQueries(db, recorder),
     verification: new VerificationQueries(db, recorder),
+    // marketplace
+    // imports
     recorder,
   };
 }

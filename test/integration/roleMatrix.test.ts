@@ -37,6 +37,8 @@ const REQUIRED: Readonly<Record<string, Right>> = {
   // queries: audit
   verifyHistory: 'observer',
   blame: 'observer',
+  // queries: merge
+  // queries: marketplace
   // mutations
   createAccount: 'systemOperator',
   createUser: 'admin',
@@ -75,6 +77,9 @@ const REQUIRED: Readonly<Record<string, Right>> = {
   createDeployment: 'actor',
   addServer: 'actor',
   updateServer: 'actor',
+  // mutations: merge
+  // mutations: marketplace
+  // mutations: imports
   // subscriptions
   'subscription events': 'observer',
 };

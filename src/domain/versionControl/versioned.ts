@@ -18,6 +18,20 @@ export interface ClonedFrom {
   readonly revision: number;
 }
 
+/**
+ * Where an imported component came from (domain.md, "MultiCloud Marketplace"): the publication it was
+ * imported through and the publisher's revision it copies. An import is read-only; clone it to edit.
+ */
+export interface ImportOrigin {
+  readonly publicationId: string;
+  readonly publisherAccountId: string;
+  /** The publisher's component and the revision of it that was published. */
+  readonly componentId: string;
+  readonly revision: number;
+  /** The publisher's lineage: newer publications of it make the import `behind`. */
+  readonly lineage: string;
+}
+
 /** What every component keeps whatever its status: who owns it, its lineage and its newest revision. */
 export interface ComponentIdentity {
   readonly id: string;
@@ -25,6 +39,8 @@ export interface ComponentIdentity {
   /** Shared by every revision of this component; a clone starts a new one. */
   readonly lineage: string;
   readonly clonedFrom: ClonedFrom | null;
+  /** Set on an imported (read-only) component; null for one created or cloned in its account. */
+  readonly origin: ImportOrigin | null;
   /** The newest committed revision; 0 before the first commit. */
   readonly latestRevision: number;
 }
@@ -41,8 +57,11 @@ export interface DeletedComponent extends ComponentIdentity {
 }
 
 /** A component just created or cloned: its HEAD, nothing committed yet. */
-export function newComponent<Content>(identity: Omit<ComponentIdentity, 'latestRevision'>, head: Content): ActiveComponent<Content> {
-  return { status: 'active', ...identity, latestRevision: 0, head, lastCommitted: null };
+export function newComponent<Content>(
+  identity: Omit<ComponentIdentity, 'latestRevision' | 'origin'> & { readonly origin?: ImportOrigin | null },
+  head: Content,
+): ActiveComponent<Content> {
+  return { status: 'active', ...identity, origin: identity.origin ?? null, latestRevision: 0, head, lastCommitted: null };
 }
 
 /** `RevisionCommitted`: HEAD is now also the content of `revision`. */
@@ -52,8 +71,8 @@ export function withCommit<State extends ActiveComponent<unknown>>(state: State,
 
 /** `ComponentDeleted`: only the identity stays (history and committed revisions remain readable). */
 export function deletedComponent(state: ComponentIdentity): DeletedComponent {
-  const { id, accountId, lineage, clonedFrom, latestRevision } = state;
-  return { status: 'deleted', id, accountId, lineage, clonedFrom, latestRevision };
+  const { id, accountId, lineage, clonedFrom, origin, latestRevision } = state;
+  return { status: 'deleted', id, accountId, lineage, clonedFrom, origin, latestRevision };
 }
 
 /** The revision a `RevisionCommitted` event created, whichever kind's stream it is in; undefined for any other event. */
