@@ -1,6 +1,8 @@
 import { accountsProjection } from './accounts';
 import { catalogProjection } from './catalog';
 import { deploymentsProjection } from './deployments';
+import { importsProjection } from './imports';
+import { marketplaceProjection } from './marketplace';
 import { multiCloudImagesProjection } from './multiCloudImages';
 import type { Projection } from './projection';
 import { rightScriptsProjection } from './rightScripts';
@@ -17,7 +19,9 @@ export const allProjections: readonly Projection[] = [
   serverTemplatesProjection,
   deploymentsProjection,
   // marketplace
+  marketplaceProjection,
   // imports
+  importsProjection,
 ];
 
 export type { Projection, ReadModelWriter, SqlValue } from './projection';

@@ -71,6 +71,7 @@ export const multiCloudImagesProjection: Projection = {
     switch (domainEvent.type) {
       case 'MultiCloudImageCreated':
       case 'ComponentCloned':
+      case 'ComponentImported':
       case 'ImageMapped':
       case 'ImageUnmapped':
       case 'ComponentDeleted':
@@ -79,7 +80,9 @@ export const multiCloudImagesProjection: Projection = {
       case 'RevisionCommitted':
         if (state.status === 'active') insertSnapshot(db, SNAPSHOTS, id, domainEvent.data, state.head);
         return;
+      // A merge's content changes come as the events above; MergeApplied itself changes no settings.
       case 'MultiCloudImageUpdated':
+      case 'MergeApplied':
         return;
       default: {
         const unknown: never = domainEvent;

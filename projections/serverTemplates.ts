@@ -68,11 +68,14 @@ function writePins(
 /** Whether an event can change what HEAD pins: a rename or a commit leaves HEAD's pins as they are. */
 function changesHeadPins(event: ServerTemplateEvent): boolean {
   switch (event.type) {
+    // A merge's pin changes come as their own events; MergeApplied itself changes no pins.
     case 'ServerTemplateUpdated':
     case 'RevisionCommitted':
+    case 'MergeApplied':
       return false;
     case 'ServerTemplateCreated':
     case 'ComponentCloned':
+    case 'ComponentImported':
     case 'TemplateMultiCloudImageAdded':
     case 'TemplateMultiCloudImageRemoved':
     case 'DefaultMultiCloudImageChanged':

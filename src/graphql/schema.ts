@@ -9,6 +9,8 @@ import { authChecker } from './auth';
 import { CatalogResolver, ImageResolver, InstanceTypeResolver } from './catalog/catalog.resolver';
 import { DeploymentResolver, ServerResolver } from './deployments/deployments.resolver';
 import { EventsResolver } from './events/events.resolver';
+import { ImportedComponentResolver, ImportedFromResolver, ImportsResolver } from './imports/imports.resolver';
+import { AccountGroupResolver, PublicationResolver } from './marketplace/marketplace.resolver';
 import { MultiCloudImageResolver, MultiCloudImageSettingResolver } from './multiCloudImages/multiCloudImages.resolver';
 import { RightScriptResolver } from './rightScripts/rightScripts.resolver';
 import { ChangeResolver } from './versionControl/change.resolver';
@@ -21,6 +23,7 @@ import {
   TemplateMultiCloudImageResolver,
 } from './serverTemplates/serverTemplates.resolver';
 import { VersionControlResolver } from './versionControl/versionControl.resolver';
+import { MergeResolver } from './versionControl/merge.resolver';
 
 /** Every resolver of the API; the schema is built from these. Add a resolver class here to expose it. */
 export const resolvers = [
@@ -50,8 +53,14 @@ export const resolvers = [
   AuditResolver,
   VerifyResolver,
   // Merge
+  MergeResolver,
   // Marketplace: publications and account groups
+  PublicationResolver,
+  AccountGroupResolver,
   // Imports
+  ImportsResolver,
+  ImportedComponentResolver,
+  ImportedFromResolver,
 ] as const;
 
 const UNUSED_PUB_SUB: PubSub = {

@@ -1,4 +1,5 @@
 import type { SqlValue } from '../../projections/projection';
+import type { ImportOrigin } from '../domain/versionControl/versioned';
 import { StatementCache, type SqliteDatabase } from '../sqlite/database';
 import type { QueryRecorder } from './queryRecorder';
 
@@ -12,6 +13,8 @@ export interface ComponentHead {
   readonly version: number;
   readonly lineage: string;
   readonly clonedFrom: { readonly id: string; readonly revision: number } | null;
+  /** Where an import came from (it is read-only); null for a component created or cloned in its account. */
+  readonly origin: ImportOrigin | null;
   /** The newest committed revision; 0 before the first commit. */
   readonly latestRevision: number;
   /** Position in the list order; what a page cursor carries. */
@@ -72,6 +75,8 @@ interface HeadRow {
   lineage: string;
   cloned_from_id: string | null;
   cloned_from_revision: number | null;
+  /** The folded state's `origin` as JSON text; NULL when it has none. */
+  origin: string | null;
   latest_revision: number;
   sort_key: string;
   created_at: string;
@@ -88,8 +93,9 @@ export interface SnapshotRow {
   content_hash: string;
 }
 
+// The origin lives in the folded state only: imports are few, and reading it out costs no column.
 const HEAD_COLUMNS =
-  'id, account_id, name, description, version, lineage, cloned_from_id, cloned_from_revision, latest_revision, sort_key, created_at, updated_at';
+  "id, account_id, name, description, version, lineage, cloned_from_id, cloned_from_revision, json_extract(state, '$.origin') AS origin, latest_revision, sort_key, created_at, updated_at";
 const REVISION_COLUMNS = 'revision, message, committed_at, committed_by, content_hash';
 
 /*
@@ -111,6 +117,7 @@ const toHead = (row: HeadRow): ComponentHead => ({
   version: Number(row.version),
   lineage: row.lineage,
   clonedFrom: row.cloned_from_id === null ? null : { id: row.cloned_from_id, revision: Number(row.cloned_from_revision ?? 0) },
+  origin: row.origin === null ? null : (JSON.parse(row.origin) as ImportOrigin),
   latestRevision: Number(row.latest_revision),
   sortKey: row.sort_key,
   createdAt: new Date(row.created_at),

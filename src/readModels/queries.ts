@@ -2,6 +2,8 @@ import type { SqliteDatabase } from '../sqlite/database';
 import { AccountQueries } from './accountsQueries';
 import { CatalogQueries } from './catalogQueries';
 import { DeploymentQueries } from './deploymentsQueries';
+import { ImportQueries } from './importsQueries';
+import { MarketplaceQueries } from './marketplaceQueries';
 import { MultiCloudImageQueries } from './multiCloudImagesQueries';
 import { QueryRecorder } from './queryRecorder';
 import { RightScriptQueries } from './rightScriptsQueries';
@@ -20,7 +22,9 @@ export interface ReadModelQueries {
   readonly streams: StreamQueries;
   readonly verification: VerificationQueries;
   // marketplace
+  readonly marketplace: MarketplaceQueries;
   // imports
+  readonly imports: ImportQueries;
   /** Every query method calls `recorder.record('<method>')` first. */
   readonly recorder: QueryRecorder;
 }
@@ -37,7 +41,9 @@ export function createReadModelQueries(db: SqliteDatabase): ReadModelQueries {
     streams: new StreamQueries(db, recorder),
     verification: new VerificationQueries(db, recorder),
     // marketplace
+    marketplace: new MarketplaceQueries(db, recorder),
     // imports
+    imports: new ImportQueries(db, recorder),
     recorder,
   };
 }

@@ -38,7 +38,11 @@ const REQUIRED: Readonly<Record<string, Right>> = {
   verifyHistory: 'observer',
   blame: 'observer',
   // queries: merge
+  mergePreview: 'observer',
   // queries: marketplace
+  publications: 'observer',
+  publication: 'observer',
+  accountGroups: 'observer',
   // mutations
   createAccount: 'systemOperator',
   createUser: 'admin',
@@ -78,8 +82,15 @@ const REQUIRED: Readonly<Record<string, Right>> = {
   addServer: 'actor',
   updateServer: 'actor',
   // mutations: merge
+  merge: 'designer',
   // mutations: marketplace
+  publish: 'publisher',
+  deprecatePublication: 'publisher',
+  createAccountGroup: 'publisher',
+  inviteToAccountGroup: 'publisher',
+  acceptInvitation: 'admin',
   // mutations: imports
+  importPublication: 'library',
   // subscriptions
   'subscription events': 'observer',
 };

@@ -446,6 +446,7 @@ describe('MultiCloudImage state', () => {
       accountId: ACCOUNT,
       lineage: ID,
       clonedFrom: null,
+      origin: null,
       latestRevision: 1,
       head: { name: 'RightImage_CentOS_5.6_x64_v5.7', description: 'v2', settings: { 'aws-us-east-1': setting } },
       lastCommitted: { name: 'RightImage_CentOS_5.6_x64_v5.7', description: 'base', settings: { 'aws-us-east-1': setting } },
@@ -467,6 +468,7 @@ describe('MultiCloudImage state', () => {
       accountId: ACCOUNT,
       lineage: ID,
       clonedFrom: null,
+      origin: null,
       latestRevision: 1,
     });
   });

@@ -402,6 +402,7 @@ describe('RightScript decider: delete', () => {
       accountId: ACCOUNT,
       lineage: ID,
       clonedFrom: null,
+      origin: null,
       latestRevision: 1,
     }));
   it('refuses a committed revision, another account and a second delete', () => {

@@ -250,6 +250,7 @@ describe('ServerTemplate decider: update and delete', () => {
       accountId: ACCOUNT,
       lineage: ID,
       clonedFrom: null,
+      origin: null,
       latestRevision: 1,
     });
   });
@@ -802,6 +803,7 @@ describe('ServerTemplate decider: clone', () => {
       accountId: ACCOUNT,
       lineage: 'st-2',
       clonedFrom: { id: 'st-src', revision: 2 },
+      origin: null,
       latestRevision: 0,
       head: { ...source.content, name: 'PHP FrontEnd v8' },
       lastCommitted: null,

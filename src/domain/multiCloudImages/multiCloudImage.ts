@@ -8,15 +8,22 @@ import {
   decideClone,
   decideCommit,
   deletedComponent,
+  decideImport,
   editableComponent,
   foldToRevision,
+  importedComponent,
+  ownedComponent,
   withCommit,
   type ActiveComponent,
   type ClonedFrom,
   type CloneSourceOf,
+  type ComponentImportedOf,
   type DeletedComponent,
+  type ImportCommandOf,
 } from '../versionControl/versioned';
 import { checkDescription, checkName, utf8ByteLength } from '../versionControl/text';
+import { decideMerge, type MergeAppliedEvent, type MergeCommandOf } from '../versionControl/mergeCommand';
+import { mergeMultiCloudImages, multiCloudImageMergeEvents } from './merge';
 
 /*
  * A MultiCloud Image (domain.md, "MultiCloud Image"): one aggregate per MCI, stream `mci-<id>`. Its
@@ -82,7 +89,11 @@ export type MultiCloudImageEvent =
         settings: Readonly<Record<string, MultiCloudImageSetting>>;
       };
     }
-  | { type: 'ComponentDeleted'; data: { kind: typeof MULTI_CLOUD_IMAGE_KIND; componentId: string } };
+  /** An import's HEAD: the published revision's content; its `RevisionCommitted` (revision 1) follows in the same append. */
+  | { type: 'ComponentImported'; data: ComponentImportedOf<typeof MULTI_CLOUD_IMAGE_KIND, MultiCloudImageContent> }
+  | { type: 'ComponentDeleted'; data: { kind: typeof MULTI_CLOUD_IMAGE_KIND; componentId: string } }
+  /** After the events that made HEAD the merged content: which source was merged against which base. */
+  | MergeAppliedEvent;
 
 export type MultiCloudImageEventType = MultiCloudImageEvent['type'];
 
@@ -93,7 +104,9 @@ export const MULTI_CLOUD_IMAGE_EVENT_TYPES: readonly MultiCloudImageEventType[] 
   'ImageUnmapped',
   'RevisionCommitted',
   'ComponentCloned',
+  'ComponentImported',
   'ComponentDeleted',
+  'MergeApplied',
 ];
 
 /** A committed revision (or HEAD) of another MCI, as the application read it from that MCI's stream. */
@@ -147,7 +160,11 @@ export type MultiCloudImageCommand =
         name?: string | null;
       };
     }
-  | { type: 'DeleteMultiCloudImage'; data: EditCommand };
+  /** A read-only copy of a published revision in the importing account (a new stream). */
+  | { type: 'ImportComponent'; data: ImportCommandOf<MultiCloudImageContent> }
+  | { type: 'DeleteMultiCloudImage'; data: EditCommand }
+  /** Brings a source revision's changes into HEAD (see `decideMerge`). */
+  | { type: 'MergeMultiCloudImage'; data: MergeCommandOf<MultiCloudImageContent> };
 
 const editable = (state: MultiCloudImageState, command: EditCommand): ActiveMultiCloudImage =>
   editableComponent(MULTI_CLOUD_IMAGE_KIND, state, command);
@@ -262,8 +279,18 @@ export const multiCloudImageDecider: Decider<MultiCloudImageState, MultiCloudIma
           },
         ];
       }
+      case 'ImportComponent': {
+        const { imported, committed } = decideImport(MULTI_CLOUD_IMAGE_KIND, state, command.data);
+        return [
+          { type: 'ComponentImported', data: imported },
+          { type: 'RevisionCommitted', data: committed },
+        ];
+      }
+      case 'MergeMultiCloudImage':
+        return decideMerge(MULTI_CLOUD_IMAGE_KIND, state, command.data, mergeMultiCloudImages, multiCloudImageMergeEvents);
       case 'DeleteMultiCloudImage': {
-        const mci = editable(state, command.data);
+        // Imports may be deleted too (IN_USE still applies): only edits are read-only.
+        const mci = ownedComponent(MULTI_CLOUD_IMAGE_KIND, state, command.data);
         return [{ type: 'ComponentDeleted', data: { kind: MULTI_CLOUD_IMAGE_KIND, componentId: mci.id } }];
       }
       default: {
@@ -303,6 +330,8 @@ export const multiCloudImageDecider: Decider<MultiCloudImageState, MultiCloudIma
           lastCommitted: null,
         };
       }
+      case 'ComponentImported':
+        return importedComponent(event.data);
       case 'MultiCloudImageUpdated': {
         if (state.status !== 'active') return state;
         return { ...state, head: { ...state.head, ...event.data } };
@@ -321,6 +350,9 @@ export const multiCloudImageDecider: Decider<MultiCloudImageState, MultiCloudIma
         return state.status === 'active' ? withCommit(state, event.data.revision) : state;
       case 'ComponentDeleted':
         return state.status === 'active' ? deletedComponent(state) : state;
+      // The content events before it already made HEAD the merged content; ancestry reads it from the stream.
+      case 'MergeApplied':
+        return state;
       default: {
         const unknown: never = event;
         throw new Error(`unknown MultiCloudImage event ${JSON.stringify(unknown)}`);

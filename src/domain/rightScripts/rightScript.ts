@@ -5,18 +5,25 @@ import {
   changedNameAndDescription,
   clonedComponent,
   decideCommit,
+  decideImport,
   deletedComponent,
   editableComponent,
   foldToRevision,
+  importedComponent,
   newComponent,
+  ownedComponent,
   withCommit,
   type ActiveComponent,
   type ClonedFrom,
   type CloneSourceOf,
+  type ComponentImportedOf,
   type DeletedComponent,
   type EditCommand,
+  type ImportCommandOf,
 } from '../versionControl/versioned';
 import { checkDescription, checkName, utf8ByteLength } from '../versionControl/text';
+import { decideMerge, type MergeAppliedEvent, type MergeCommandOf } from '../versionControl/mergeCommand';
+import { mergeRightScripts, rightScriptMergeEvents } from './merge';
 
 /*
  * A RightScript (domain.md, "RightScript"): one aggregate per script, stream `rightscript-<id>`. Its
@@ -97,7 +104,11 @@ export type RightScriptEvent =
         content: RightScriptContent;
       };
     }
-  | { type: 'ComponentDeleted'; data: { kind: typeof RIGHT_SCRIPT_KIND; componentId: string } };
+  /** An import's HEAD: the published revision's content; its `RevisionCommitted` (revision 1) follows in the same append. */
+  | { type: 'ComponentImported'; data: ComponentImportedOf<typeof RIGHT_SCRIPT_KIND, RightScriptContent> }
+  | { type: 'ComponentDeleted'; data: { kind: typeof RIGHT_SCRIPT_KIND; componentId: string } }
+  /** After the events that made HEAD the merged content: which source was merged against which base. */
+  | MergeAppliedEvent;
 
 export type RightScriptEventType = RightScriptEvent['type'];
 
@@ -106,7 +117,9 @@ export const RIGHT_SCRIPT_EVENT_TYPES: readonly RightScriptEventType[] = [
   'RightScriptUpdated',
   'RevisionCommitted',
   'ComponentCloned',
+  'ComponentImported',
   'ComponentDeleted',
+  'MergeApplied',
 ];
 
 /** A committed revision (or HEAD) of another RightScript, as the application read it from its stream. */
@@ -163,7 +176,11 @@ export type RightScriptCommand =
         name?: string | null;
       };
     }
-  | { type: 'DeleteRightScript'; data: EditCommand };
+  /** A read-only copy of a published revision in the importing account (a new stream). */
+  | { type: 'ImportComponent'; data: ImportCommandOf<RightScriptContent> }
+  | { type: 'DeleteRightScript'; data: EditCommand }
+  /** Brings a source revision's changes into HEAD (see `decideMerge`). */
+  | { type: 'MergeRightScript'; data: MergeCommandOf<RightScriptContent> };
 
 const bad = (message: string): DomainError => new DomainError(ErrorCode.BAD_USER_INPUT, message);
 
@@ -285,8 +302,18 @@ export const rightScriptDecider: Decider<RightScriptState, RightScriptCommand, R
             data: clonedComponent(RIGHT_SCRIPT_KIND, state, { ...command.data, componentId: command.data.rightScriptId }),
           },
         ];
+      case 'ImportComponent': {
+        const { imported, committed } = decideImport(RIGHT_SCRIPT_KIND, state, command.data);
+        return [
+          { type: 'ComponentImported', data: imported },
+          { type: 'RevisionCommitted', data: committed },
+        ];
+      }
+      case 'MergeRightScript':
+        return decideMerge(RIGHT_SCRIPT_KIND, state, command.data, mergeRightScripts, rightScriptMergeEvents);
       case 'DeleteRightScript': {
-        const script = editable(state, command.data);
+        // Imports may be deleted too (IN_USE still applies): only edits are read-only.
+        const script = ownedComponent(RIGHT_SCRIPT_KIND, state, command.data);
         return [{ type: 'ComponentDeleted', data: { kind: RIGHT_SCRIPT_KIND, componentId: script.id } }];
       }
       default: {
@@ -306,6 +333,8 @@ export const rightScriptDecider: Decider<RightScriptState, RightScriptCommand, R
         const { componentId, accountId, lineage, clonedFrom, content } = event.data;
         return newComponent({ id: componentId, accountId, lineage, clonedFrom }, content);
       }
+      case 'ComponentImported':
+        return importedComponent(event.data);
       case 'RightScriptUpdated':
         if (state.status !== 'active') return state;
         return { ...state, head: { ...state.head, ...event.data } };
@@ -313,6 +342,9 @@ export const rightScriptDecider: Decider<RightScriptState, RightScriptCommand, R
         return state.status === 'active' ? withCommit(state, event.data.revision) : state;
       case 'ComponentDeleted':
         return state.status === 'active' ? deletedComponent(state) : state;
+      // The content events before it already made HEAD the merged content; ancestry reads it from the stream.
+      case 'MergeApplied':
+        return state;
       default: {
         const unknown: never = event;
         throw new Error(`unknown RightScript event ${JSON.stringify(unknown)}`);

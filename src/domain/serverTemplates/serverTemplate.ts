@@ -4,20 +4,26 @@ import {
   changedNameAndDescription,
   clonedComponent,
   decideCommit,
+  decideImport,
   deletedComponent,
   editableComponent,
   foldToRevision,
+  importedComponent,
   newComponent,
+  ownedComponent,
   withCommit,
   type EditCommand,
 } from '../versionControl/versioned';
 import { HEAD_REVISION } from '../versionControl/revisions';
 import { checkCommitMessage, checkDescription, checkName } from '../versionControl/text';
 import { describeHeadPins, headPins, pinnedAt, resolvedDependencies } from './pins';
+import { decideMerge } from '../versionControl/mergeCommand';
+import { mergeServerTemplates, serverTemplateMergeEvents } from './merge';
 import {
   SEQUENCES,
   SERVER_TEMPLATE_KIND,
   type ActiveServerTemplate,
+  type ImportedPin,
   type PinnedKind,
   type PinTarget,
   type RightScriptBinding,
@@ -222,6 +228,32 @@ function commit(state: ServerTemplateState, command: Command<'CommitServerTempla
   return events;
 }
 
+/**
+ * An imported template pins only the importing account's copies of what the published revision pinned,
+ * each at the committed revision it was imported as, in the lineage it has.
+ */
+function checkImportedPins(content: ServerTemplateContent, pinned: readonly ImportedPin[], accountId: string): void {
+  const places: Array<{ kind: PinnedKind; id: string; revision: number; lineage: string }> = [
+    ...content.multiCloudImages.map((mci) => ({ kind: 'MultiCloudImage' as const, id: mci.multiCloudImageId, ...mci })),
+    ...SEQUENCES.flatMap((sequence) =>
+      content.rightScripts[sequence].map((binding) => ({ kind: 'RightScript' as const, id: binding.rightScriptId, ...binding })),
+    ),
+  ];
+  for (const place of places) {
+    const target = pinnable(
+      pinned.find((pin) => pin.kind === place.kind && pin.id === place.id),
+      accountId,
+      place.kind,
+    );
+    if (place.revision === HEAD_REVISION || target.revision !== place.revision || target.lineage !== place.lineage) {
+      throw new DomainError(
+        ErrorCode.BAD_USER_INPUT,
+        `an imported ServerTemplate pins committed revisions of the importing account's copies: ${place.kind} '${place.id}' is pinned at ${describeRevision(place.revision)} of lineage '${place.lineage}', the copy is ${describeRevision(target.revision)} of lineage '${target.lineage}'`,
+      );
+    }
+  }
+}
+
 function alreadyExists(id: string): DomainError {
   return new DomainError(ErrorCode.BAD_USER_INPUT, `ServerTemplate '${id}' already exists`);
 }
@@ -311,8 +343,19 @@ export const serverTemplateDecider: Decider<ServerTemplateState, ServerTemplateC
             data: clonedComponent(SERVER_TEMPLATE_KIND, state, { ...command.data, componentId: command.data.serverTemplateId }),
           },
         ];
+      case 'ImportComponent': {
+        const { imported, committed } = decideImport(SERVER_TEMPLATE_KIND, state, command.data);
+        checkImportedPins(imported.content, command.data.pinned, command.data.accountId);
+        return [
+          { type: 'ComponentImported', data: imported },
+          { type: 'RevisionCommitted', data: { ...committed, dependencies: [] } },
+        ];
+      }
+      case 'MergeServerTemplate':
+        return decideMerge(SERVER_TEMPLATE_KIND, state, command.data, mergeServerTemplates, serverTemplateMergeEvents);
       case 'DeleteServerTemplate': {
-        const template = editable(state, command.data);
+        // Imports may be deleted too: only edits are read-only.
+        const template = ownedComponent(SERVER_TEMPLATE_KIND, state, command.data);
         return [{ type: 'ComponentDeleted', data: { kind: SERVER_TEMPLATE_KIND, componentId: template.id } }];
       }
       default: {
@@ -341,6 +384,8 @@ export const serverTemplateDecider: Decider<ServerTemplateState, ServerTemplateC
         const { componentId, accountId, lineage, clonedFrom, content } = event.data;
         return newComponent({ id: componentId, accountId, lineage, clonedFrom }, content);
       }
+      case 'ComponentImported':
+        return importedComponent(event.data);
       case 'ServerTemplateUpdated':
         if (state.status !== 'active') return state;
         return { ...state, head: { ...state.head, ...event.data } };
@@ -404,6 +449,9 @@ export const serverTemplateDecider: Decider<ServerTemplateState, ServerTemplateC
         return state.status === 'active' ? withCommit(state, event.data.revision) : state;
       case 'ComponentDeleted':
         return state.status === 'active' ? deletedComponent(state) : state;
+      // The content events before it already made HEAD the merged content; ancestry reads it from the stream.
+      case 'MergeApplied':
+        return state;
       default: {
         const unknown: never = event;
         throw new Error(`unknown ServerTemplate event ${JSON.stringify(unknown)}`);

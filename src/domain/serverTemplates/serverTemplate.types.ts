@@ -1,4 +1,13 @@
-import type { ActiveComponent, ClonedFrom, CloneSourceOf, DeletedComponent, EditCommand } from '../versionControl/versioned';
+import type {
+  ActiveComponent,
+  ClonedFrom,
+  CloneSourceOf,
+  ComponentImportedOf,
+  DeletedComponent,
+  EditCommand,
+  ImportCommandOf,
+} from '../versionControl/versioned';
+import type { MergeAppliedEvent, MergeCommandOf } from '../versionControl/mergeCommand';
 
 /*
  * The ServerTemplate's vocabulary (domain.md, "ServerTemplate"): its state, events and commands. The
@@ -105,7 +114,14 @@ export type ServerTemplateEvent =
         content: ServerTemplateContent;
       };
     }
-  | { type: 'ComponentDeleted'; data: { kind: typeof SERVER_TEMPLATE_KIND; componentId: string } };
+  /**
+   * An import's HEAD: the published revision's content, pinning the importing account's copies of its
+   * MCIs and RightScripts; its `RevisionCommitted` (revision 1) follows in the same append.
+   */
+  | { type: 'ComponentImported'; data: ComponentImportedOf<typeof SERVER_TEMPLATE_KIND, ServerTemplateContent> }
+  | { type: 'ComponentDeleted'; data: { kind: typeof SERVER_TEMPLATE_KIND; componentId: string } }
+  /** After the events that made HEAD the merged content: which source was merged against which base. */
+  | MergeAppliedEvent;
 
 export type ServerTemplateEventType = ServerTemplateEvent['type'];
 
@@ -121,7 +137,9 @@ export const SERVER_TEMPLATE_EVENT_TYPES: readonly ServerTemplateEventType[] = [
   'RightScriptRepinned',
   'RevisionCommitted',
   'ComponentCloned',
+  'ComponentImported',
   'ComponentDeleted',
+  'MergeApplied',
 ];
 
 /**
@@ -190,6 +208,21 @@ export type ServerTemplateCommand =
       data: { serverTemplateId: string; accountId: string; source: ServerTemplateCloneSource | undefined; name?: string | null };
     }
   | {
+      type: 'ImportComponent';
+      /**
+       * `content` pins the importing account's copies (revision 1) of the MCIs and RightScripts the
+       * published revision pinned; `pinned` is each of those as the application found it in its own stream.
+       */
+      data: ImportCommandOf<ServerTemplateContent> & { pinned: readonly ImportedPin[] };
+    }
+  | {
       type: 'DeleteServerTemplate';
       data: EditCommand;
-    };
+    }
+  /** Brings a source revision's changes into HEAD (see `decideMerge`). */
+  | { type: 'MergeServerTemplate'; data: MergeCommandOf<ServerTemplateContent> };
+
+/** A local copy an imported template pins, as the application found it in its own stream. */
+export interface ImportedPin extends PinTarget {
+  readonly kind: PinnedKind;
+}

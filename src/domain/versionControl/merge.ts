@@ -1,3 +1,6 @@
+import { DomainError, ErrorCode } from '../errors';
+import { jsonEqual } from './change';
+
 /*
  * The vocabulary of a three-way merge (domain.md, "Merge"): the changes of a source revision brought
  * into the target's HEAD against their common ancestor, field by field. Each component kind has its
@@ -47,4 +50,133 @@ export type MergeContents<Content> = (
 export interface RevisionRef {
   readonly id: string;
   readonly revision: number;
+}
+
+/** A three-way merge of one value taken whole: the value both sides agree on, or a conflict. */
+export type ThreeWay<Value> = { readonly status: 'clean'; readonly value: Value } | { readonly status: 'conflict' };
+
+/**
+ * The rule every field follows: equal sides agree; a side equal to the base didn't change, so the
+ * other side's value wins (its change, or the base again); both changed differently is a conflict.
+ * `undefined` is an absent value (an entry of a keyed collection one side removed or added).
+ */
+export function threeWay<Value>(base: Value, ours: Value, theirs: Value): ThreeWay<Value> {
+  if (jsonEqual(ours, theirs)) return { status: 'clean', value: ours };
+  if (jsonEqual(base, ours)) return { status: 'clean', value: theirs };
+  if (jsonEqual(base, theirs)) return { status: 'clean', value: ours };
+  return { status: 'conflict' };
+}
+
+/**
+ * The bookkeeping of one merge: the conflicts it met, which of them the caller's resolutions settled,
+ * and that every resolution named one of them. Build one per merge, merge every unit through it, and
+ * finish with `outcome`.
+ */
+export interface MergeLedger {
+  /** Three-way merge of the value at `path` taken whole; a conflict is recorded and settled by its resolution (OURS when none). */
+  value<Value>(path: string, base: Value, ours: Value, theirs: Value): Value;
+  /** Records a conflict at `path` (values as JSON; undefined shows as null) and says which side it takes: its resolution, else OURS. */
+  conflict(path: string, base: unknown, ours: unknown, theirs: unknown): MergeChoice;
+  /** The caller's choice for `path`, whether or not it is (yet) a conflict. */
+  resolutionAt(path: string): MergeChoice | undefined;
+  /**
+   * The outcome with `merged`; BAD_USER_INPUT when a resolution names a path that is not a conflict
+   * (it would silently do nothing), naming it and listing the conflicts' paths.
+   */
+  outcome<Content>(merged: Content): MergeOutcome<Content>;
+}
+
+const asJson = (value: unknown): unknown => (value === undefined ? null : value);
+
+export function mergeLedger(resolutions: readonly MergeResolution[]): MergeLedger {
+  const choices = new Map<string, MergeChoice>();
+  resolutions.forEach((resolution, i) => {
+    if (!MERGE_CHOICES.includes(resolution.choice)) {
+      throw new DomainError(
+        ErrorCode.BAD_USER_INPUT,
+        `resolutions[${i}].choice: expected one of ${MERGE_CHOICES.join(', ')}, got '${String(resolution.choice)}'`,
+      );
+    }
+    if (choices.has(resolution.path)) {
+      throw new DomainError(
+        ErrorCode.BAD_USER_INPUT,
+        `resolutions[${i}].path: expected each path resolved once, got '${resolution.path}' again`,
+      );
+    }
+    choices.set(resolution.path, resolution.choice);
+  });
+  const conflictPaths = new Set<string>();
+  const conflicts: MergeConflict[] = [];
+  const resolved: MergeResolution[] = [];
+
+  const ledger: MergeLedger = {
+    value(path, base, ours, theirs) {
+      const merged = threeWay(base, ours, theirs);
+      if (merged.status === 'clean') return merged.value;
+      return ledger.conflict(path, base, ours, theirs) === 'OURS' ? ours : theirs;
+    },
+    conflict(path, base, ours, theirs) {
+      // A path is one unit: meeting it twice (e.g. a template's default, first as a field, then for validity) is one conflict.
+      const choice = choices.get(path);
+      if (!conflictPaths.has(path)) {
+        conflictPaths.add(path);
+        if (choice) resolved.push({ path, choice });
+        else conflicts.push({ path, base: asJson(base), ours: asJson(ours), theirs: asJson(theirs) });
+      }
+      return choice ?? 'OURS';
+    },
+    resolutionAt: (path) => choices.get(path),
+    outcome(merged) {
+      resolutions.forEach((resolution, i) => {
+        if (conflictPaths.has(resolution.path)) return;
+        const paths = [...conflictPaths];
+        throw new DomainError(
+          ErrorCode.BAD_USER_INPUT,
+          `resolutions[${i}].path: expected the path of a conflict of this merge (${paths.length > 0 ? paths.map((path) => `'${path}'`).join(', ') : 'it has none'}), got '${resolution.path}'`,
+        );
+      });
+      return { merged, conflicts, resolved };
+    },
+  };
+  return ledger;
+}
+
+/**
+ * Three-way merge of a keyed collection (settings per cloud, inputs per name, attached MCIs per id):
+ * each key is one unit at `<prefix>.<key>`, added, removed or changed whole. Keys are visited in sorted
+ * order (conflicts list like a diff reads); the result keeps ours' order, then the keys only theirs has.
+ */
+export function mergeKeyed<Entry>(
+  ledger: MergeLedger,
+  prefix: string,
+  base: ReadonlyMap<string, Entry>,
+  ours: ReadonlyMap<string, Entry>,
+  theirs: ReadonlyMap<string, Entry>,
+): Map<string, Entry> {
+  const keys = [...new Set([...base.keys(), ...ours.keys(), ...theirs.keys()])].sort();
+  const kept = new Map<string, Entry>();
+  for (const key of keys) {
+    const entry = ledger.value<Entry | undefined>(`${prefix}.${key}`, base.get(key), ours.get(key), theirs.get(key));
+    if (entry !== undefined) kept.set(key, entry);
+  }
+  const merged = new Map<string, Entry>();
+  for (const key of [...ours.keys(), ...theirs.keys()]) {
+    const entry = kept.get(key);
+    if (entry !== undefined) merged.set(key, entry);
+  }
+  return merged;
+}
+
+/**
+ * Refuses a merge that still has unresolved conflicts: MERGE_CONFLICT, with the conflicts in the
+ * error's details (they reach clients as `extensions.conflicts`). Returns the outcome otherwise.
+ */
+export function assertNoConflicts<Content>(outcome: MergeOutcome<Content>): MergeOutcome<Content> {
+  const { conflicts } = outcome;
+  if (conflicts.length === 0) return outcome;
+  throw new DomainError(
+    ErrorCode.MERGE_CONFLICT,
+    `expected every conflict resolved (OURS or THEIRS), got ${conflicts.length} unresolved: ${conflicts.map((conflict) => `'${conflict.path}'`).join(', ')}`,
+    { conflicts },
+  );
 }

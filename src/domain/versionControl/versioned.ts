@@ -124,15 +124,50 @@ export function unknownRevision(kind: string, id: string, revision: number, late
 }
 
 /**
- * The component as the viewer's account may edit it: it exists, is theirs and is not deleted, and the
- * edit is aimed at HEAD (NOT_HEAD otherwise). Another account's component reads exactly like a
- * missing one; only its owner learns that it was deleted.
+ * The component as the viewer's account may edit it: it exists, is theirs and is not deleted, it is
+ * not an import (READ_ONLY: clone it to edit), and the edit is aimed at HEAD (NOT_HEAD otherwise).
+ * Another account's component reads exactly like a missing one; only its owner learns that it was
+ * deleted.
  */
 export function editableComponent<Content>(kind: string, state: ComponentStateOf<Content>, command: EditCommand): ActiveComponent<Content> {
+  const component = existingComponent(kind, state, command);
+  // Read-only before NOT_HEAD: no revision of an import can change, HEAD included.
+  if (component.origin) throw readOnlyImport(kind, { ...component, origin: component.origin });
+  assertHead(command.revision, component.id);
+  return component;
+}
+
+/**
+ * The component as its account may delete it: `editableComponent` without the READ_ONLY rule, since
+ * deleting an import (when nothing pins it: IN_USE) drops only the local copy, never its origin.
+ */
+export function ownedComponent<Content>(kind: string, state: ComponentStateOf<Content>, command: EditCommand): ActiveComponent<Content> {
+  const component = existingComponent(kind, state, command);
+  assertHead(command.revision, component.id);
+  return component;
+}
+
+function existingComponent<Content>(kind: string, state: ComponentStateOf<Content>, command: EditCommand): ActiveComponent<Content> {
   if (state.status === 'empty' || state.accountId !== command.accountId) throw new DomainError(ErrorCode.NOT_FOUND, `no such ${kind}`);
   if (state.status === 'deleted') throw new DomainError(ErrorCode.NOT_FOUND, `${kind} '${state.id}' was deleted`);
-  assertHead(command.revision, state.id);
   return state;
+}
+
+/**
+ * READ_ONLY for any change to an import: its content is the publisher's revision, as published. The
+ * details carry its `latestRevision`, which its HEAD always equals (a template commit pinning the
+ * import at HEAD pins that).
+ */
+export function readOnlyImport(
+  kind: string,
+  component: { readonly id: string; readonly origin: ImportOrigin; readonly latestRevision: number },
+): DomainError {
+  const { id, origin, latestRevision } = component;
+  return new DomainError(
+    ErrorCode.READ_ONLY,
+    `${kind} '${id}' is an import of revision ${origin.revision} of '${origin.componentId}' (publication '${origin.publicationId}'): clone it to edit`,
+    { origin, latestRevision },
+  );
 }
 
 /** The name and description an update sets, checked, keeping only what differs from HEAD. */
@@ -224,4 +259,65 @@ export interface CloneSourceOf<Content> {
   readonly accountId: string;
   readonly revision: number;
   readonly content: Content;
+}
+
+/**
+ * What every kind's `ImportComponent` command carries: the local copy's id and account, where it comes
+ * from, and the published revision's content as the application read it from the publisher's stream
+ * (for a template, already pinning the local copies of its MCIs and RightScripts).
+ */
+export interface ImportCommandOf<Content> {
+  readonly componentId: string;
+  readonly accountId: string;
+  readonly origin: ImportOrigin;
+  readonly content: Content;
+  /** SHA-256 of the canonical JSON of `content`, computed by the application. */
+  readonly contentHash: string;
+  readonly committedAt: string;
+  readonly committedBy: string;
+}
+
+/** `ComponentImported`'s data, whichever kind: the import's identity, its origin and the published content (its HEAD and revision 1). */
+export interface ComponentImportedOf<Kind extends string, Content> {
+  readonly kind: Kind;
+  readonly componentId: string;
+  readonly accountId: string;
+  readonly lineage: string;
+  readonly origin: ImportOrigin;
+  readonly content: Content;
+}
+
+/** The commit message of an import's revision 1. */
+export function importCommitMessage(kind: string, origin: ImportOrigin): string {
+  return `Imported from publication '${origin.publicationId}': revision ${origin.revision} of ${kind} '${origin.componentId}'`;
+}
+
+/**
+ * An import: a new component in the importing account whose HEAD and revision 1 are the published
+ * content, appended together (`ComponentImported`, then `RevisionCommitted` revision 1) so that its
+ * revisions, snapshots and pins read like any component's. It shares the publisher's lineage: imports
+ * of one published lineage are one lineage, so a template can be re-pinned from one to the next.
+ */
+export function decideImport<Kind extends string, Content>(
+  kind: Kind,
+  state: { readonly status: string },
+  command: ImportCommandOf<Content>,
+): { imported: ComponentImportedOf<Kind, Content>; committed: CommitRecord & { revision: number } } {
+  const { componentId, accountId, origin, content, contentHash, committedAt, committedBy } = command;
+  if (!Number.isSafeInteger(origin.revision) || origin.revision < 1) {
+    throw new DomainError(ErrorCode.BAD_USER_INPUT, `origin.revision: expected a committed revision (1 or more), got ${origin.revision}`);
+  }
+  if (state.status !== 'empty') throw new DomainError(ErrorCode.BAD_USER_INPUT, `${kind} '${componentId}' already exists`);
+  const message = importCommitMessage(kind, origin);
+  checkCommitMessage(message);
+  return {
+    imported: { kind, componentId, accountId, lineage: origin.lineage, origin, content },
+    committed: { revision: nextRevision(0), message, contentHash, committedAt, committedBy },
+  };
+}
+
+/** `ComponentImported` folded: the import's HEAD is the published content, nothing committed yet (its `RevisionCommitted` follows). */
+export function importedComponent<Content>(data: ComponentImportedOf<string, Content>): ActiveComponent<Content> {
+  const { componentId, accountId, lineage, origin, content } = data;
+  return newComponent({ id: componentId, accountId, lineage, clonedFrom: null, origin }, content);
 }

@@ -8,6 +8,7 @@ import {
   type FeedSelection,
 } from '../../application/changeFeed';
 import { componentStream } from '../../application/components';
+import { marketplaceSharedEvents } from '../../application/marketplace/sharedEvents';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import { MAX_EVENT_TYPE_LENGTH } from '../../eventStore/appendRules';
 import { MAX_FILTER_ENTRIES } from '../../eventStore/filter';
@@ -81,6 +82,7 @@ async function openFeed({
   return subscribeToFeed(services.store, viewer, {
     after,
     selection,
+    shared: marketplaceSharedEvents(services.queries.marketplace),
     maxQueuedEvents: connection?.maxQueuedEvents ?? DEFAULT_MAX_QUEUED_EVENTS,
     onTooSlow: ({ queued, resumeAfter }) => {
       logger.warn(
@@ -110,7 +112,12 @@ export class EventsResolver {
     const size = pageSize(first);
     const from = checkFeedCursor(ctx.services.store, after);
     const selection = await selectionOf(ctx, filter);
-    const page = await readFeedPage(ctx.services.store, ctx.viewer, { after: from, first: size, selection });
+    const page = await readFeedPage(ctx.services.store, ctx.viewer, {
+      after: from,
+      first: size,
+      selection,
+      shared: marketplaceSharedEvents(ctx.services.queries.marketplace),
+    });
     const nodes = page.events.map(toEventType);
     return {
       nodes,
@@ -126,7 +133,7 @@ export class EventsResolver {
       'How many events of the feed (with this filter) lie after `after`. Counting reads the log from there: select it only when needed.',
   })
   totalCount(@Root() feed: ChangeFeed, @Ctx() ctx: GraphQLContext): Promise<number> {
-    return countFeed(ctx.services.store, ctx.viewer, feed.query);
+    return countFeed(ctx.services.store, ctx.viewer, { ...feed.query, shared: marketplaceSharedEvents(ctx.services.queries.marketplace) });
   }
 
   @Authorized('observer')

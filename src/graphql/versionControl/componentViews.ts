@@ -79,12 +79,14 @@ export function componentViews<
     id: head.id,
     version: head.version,
     lineage: head.lineage,
-    readOnly: false,
+    readOnly: head.origin !== null,
+    origin: head.origin,
     clonedFrom: head.clonedFrom,
     latestRevision: head.latestRevision,
   });
 
-  // A HEAD is behind only when a newer revision of its lineage exists elsewhere (imports come later).
+  // A HEAD is behind only when a newer revision of its lineage exists elsewhere: for an import, a newer
+  // publication (the `behind` field resolver of src/graphql/imports asks the marketplace).
   const headView = (head: ComponentHead): View =>
     view({ ...identity(head), name: head.name, description: head.description, revision: 0, behind: false });
 
@@ -110,7 +112,8 @@ export function componentViews<
         revision: 0,
         version,
         lineage: state.lineage,
-        readOnly: false,
+        readOnly: state.origin !== null,
+        origin: state.origin,
         clonedFrom: state.clonedFrom,
         behind: false,
         latestRevision: state.latestRevision,

@@ -1,6 +1,7 @@
 import { JSONResolver } from 'graphql-scalars';
 import { Field, ID, InputType, Int, InterfaceType, ObjectType, registerEnumType } from 'type-graphql';
 import { CHANGE_KINDS, type ChangeKind as DomainChangeKind } from '../../domain/versionControl/change';
+import type { ImportOrigin } from '../../domain/versionControl/versioned';
 
 /*
  * What every versioned component kind shares in the API (domain.md, "Version control"): the
@@ -35,6 +36,9 @@ export abstract class VersionedComponent {
   /** The GraphQL type this object is (e.g. `MultiCloudImage`); not a field. */
   kind!: string;
 
+  /** Not a field: where an import came from (`importedFrom`, and `behind` against the marketplace); null for any other component. */
+  origin!: ImportOrigin | null;
+
   @Field(() => ID)
   id!: string;
 
@@ -62,7 +66,10 @@ export abstract class VersionedComponent {
   @Field(() => ComponentRevision, { nullable: true, description: 'The revision this component was cloned from (revision 0: its HEAD).' })
   clonedFrom!: ComponentRevision | null;
 
-  @Field(() => Boolean, { description: 'True when a newer committed revision exists in its lineage than the one shown.' })
+  @Field(() => Boolean, {
+    description:
+      'True when a newer committed revision exists in its lineage than the one shown; for an import, when the marketplace offers this account a newer non-deprecated revision of the lineage it was published from.',
+  })
   behind!: boolean;
 }
 

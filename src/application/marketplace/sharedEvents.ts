@@ -1,0 +1,40 @@
+import type { Viewer } from '../../domain/accounts/roles';
+import { ACCOUNT_GROUP_STREAM_PREFIX } from '../../domain/marketplace/accountGroup';
+import { PUBLICATION_STREAM_PREFIX } from '../../domain/marketplace/publication';
+import type { RecordedEvent } from '../../eventStore/port';
+import type { MarketplaceQueries } from '../../readModels/marketplaceQueries';
+import type { SharedEvents } from '../changeFeed';
+
+/*
+ * The change feed's rule for the marketplace (the `SharedEvents` seam of changeFeed.ts): which events
+ * written by another account a viewer sees anyway.
+ *
+ * - A publication's events: by every account that may see the publication. A publish event carries its
+ *   own audience (PUBLIC, or its groups), so it is decided from the event itself: a live subscriber
+ *   may get it before the read models have it. A deprecation is decided from the publication's row,
+ *   projected when it was published.
+ * - A group's events: by its owner, and by the account the event is about (the invited account sees
+ *   its invitation, never the code or its hash: the feed strips `codeHash`).
+ * Visibility only grows (nothing is unpublished, nobody leaves a group), so judging an old event by
+ * today's memberships shows a new member the group's earlier publications, which it may see anyway.
+ */
+export function marketplaceSharedEvents(queries: MarketplaceQueries): SharedEvents {
+  return (viewer: Viewer, event: RecordedEvent): boolean => {
+    if (event.stream.startsWith(PUBLICATION_STREAM_PREFIX)) {
+      const data = event.data as { visibility?: unknown; accountGroupIds?: unknown; publicationId?: unknown };
+      if (event.type === 'ComponentPublished' || event.type === 'TemplatePublished') {
+        if (data.visibility === 'PUBLIC') return true;
+        const groupIds = Array.isArray(data.accountGroupIds)
+          ? data.accountGroupIds.filter((id): id is string => typeof id === 'string')
+          : [];
+        return queries.ownsOrBelongsToAny(viewer.accountId, groupIds);
+      }
+      return queries.isVisible(viewer.accountId, event.stream.slice(PUBLICATION_STREAM_PREFIX.length));
+    }
+    if (event.stream.startsWith(ACCOUNT_GROUP_STREAM_PREFIX)) {
+      if ((event.data as { accountId?: unknown }).accountId === viewer.accountId) return true;
+      return queries.isGroupOwner(viewer.accountId, event.stream.slice(ACCOUNT_GROUP_STREAM_PREFIX.length));
+    }
+    return false;
+  };
+}
