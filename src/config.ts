@@ -7,12 +7,41 @@ export interface Config {
   readonly dataDir: string;
   readonly eventStore: 'sqlite' | 'eventstoredb';
   readonly eventStoreUrl: string | undefined;
+  /**
+   * Deadline of one EventStoreDB call (`EVENTSTORE_DEADLINE_MS`): a store that doesn't answer fails the
+   * request with UNAVAILABLE after this long instead of holding it.
+   */
+  readonly eventStoreDeadlineMs: number;
   readonly bootstrapToken: string | undefined;
   readonly logLevel: LogLevel;
   /** `FULL` (default): acknowledged writes survive power loss; `NORMAL`: they survive a process crash. */
   readonly sqliteSynchronous: 'FULL' | 'NORMAL';
-  /** Largest accepted HTTP request body. */
+  /** Largest accepted HTTP request body, and largest WebSocket message. */
   readonly maxBodyBytes: number;
+  /** Bounds on one GraphQL operation, over HTTP and WebSocket alike (README, "Limits"). */
+  readonly queryLimits: QueryLimits;
+  /** Mutation fields each API token may run: a token bucket refilled at `perMinute`, holding at most `burst`. */
+  readonly mutationRateLimit: MutationRateLimit;
+}
+
+export interface QueryLimits {
+  /** Lexical tokens of a document (names, punctuation, values): bounds parsing and validation work. */
+  readonly maxTokens: number;
+  /** Nested selection sets, fragments expanded; introspection counted the same. */
+  readonly maxDepth: number;
+  /** Fields an operation may resolve: each field counts 1, times the page size (`first`) or assumed list size above it. */
+  readonly maxComplexity: number;
+  /** Aliased fields in one operation, fragments expanded. */
+  readonly maxAliases: number;
+  /** Top-level fields of one operation (aliases included): each is an independent read or write. */
+  readonly maxRootFields: number;
+}
+
+export interface MutationRateLimit {
+  /** Sustained mutation fields per minute per token; 0 turns the limit off. */
+  readonly perMinute: number;
+  /** Mutation fields a token may run at once after being idle. */
+  readonly burst: number;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -61,9 +90,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: resolve(env['DATA_DIR'] || './data'),
     eventStore,
     eventStoreUrl,
+    eventStoreDeadlineMs: integer('EVENTSTORE_DEADLINE_MS', env['EVENTSTORE_DEADLINE_MS'], 5_000, 100, 120_000),
     bootstrapToken,
     logLevel: oneOf('LOG_LEVEL', env['LOG_LEVEL'], LOG_LEVELS, 'info'),
     sqliteSynchronous: oneOf('SQLITE_SYNCHRONOUS', env['SQLITE_SYNCHRONOUS'], ['FULL', 'NORMAL'] as const, 'FULL'),
     maxBodyBytes: integer('MAX_BODY_BYTES', env['MAX_BODY_BYTES'], 1024 * 1024, 1024, 64 * 1024 * 1024),
+    queryLimits: {
+      maxTokens: integer('MAX_QUERY_TOKENS', env['MAX_QUERY_TOKENS'], 10_000, 100, 1_000_000),
+      maxDepth: integer('MAX_QUERY_DEPTH', env['MAX_QUERY_DEPTH'], 20, 2, 100),
+      maxComplexity: integer('MAX_QUERY_COMPLEXITY', env['MAX_QUERY_COMPLEXITY'], 100_000, 10, 100_000_000),
+      maxAliases: integer('MAX_QUERY_ALIASES', env['MAX_QUERY_ALIASES'], 100, 0, 100_000),
+      maxRootFields: integer('MAX_ROOT_FIELDS', env['MAX_ROOT_FIELDS'], 30, 1, 10_000),
+    },
+    mutationRateLimit: {
+      perMinute: integer('RATE_LIMIT_MUTATIONS_PER_MINUTE', env['RATE_LIMIT_MUTATIONS_PER_MINUTE'], 600, 0, 1_000_000),
+      burst: integer('RATE_LIMIT_MUTATIONS_BURST', env['RATE_LIMIT_MUTATIONS_BURST'], 100, 1, 1_000_000),
+    },
   };
 }

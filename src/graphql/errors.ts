@@ -8,6 +8,7 @@ import {
   InvalidRequestError,
   StreamNotFoundError,
   VersionConflictError,
+  type UnavailableReason,
 } from '../eventStore/errors';
 import { ProjectionFailedError, ProjectionWaitTimeoutError } from '../readModels/projectionRunner';
 
@@ -32,6 +33,9 @@ export function toClientError(error: unknown): { code: ErrorCode; message: strin
   if (error instanceof StreamNotFoundError) return { code: ErrorCode.NOT_FOUND, message: 'not found' };
   if (error instanceof InvalidRequestError || error instanceof InvalidCursorError)
     return { code: ErrorCode.BAD_USER_INPUT, message: error.message };
+  if (error instanceof EventStoreUnavailableError && error.reason !== 'other') {
+    return { code: ErrorCode.UNAVAILABLE, message: STORAGE_MESSAGES[error.reason] };
+  }
   if (error instanceof EventStoreUnavailableError || error instanceof EventStoreClosedError) {
     return { code: ErrorCode.UNAVAILABLE, message: 'the event store is unavailable; try again shortly' };
   }
@@ -40,6 +44,13 @@ export function toClientError(error: unknown): { code: ErrorCode; message: strin
   }
   return undefined;
 }
+
+/** What a client is told when the embedded store's disk refuses a write (no path, no driver text: those are logged). */
+const STORAGE_MESSAGES: Readonly<Record<Exclude<UnavailableReason, 'other'>, string>> = {
+  storage_full: "the event store can't write: its disk is full; nothing was saved; try again once space has been freed",
+  storage_read_only: "the event store can't write: its storage is read-only; nothing was saved",
+  storage_failed: "the event store can't write: its disk failed the write; nothing was saved; try again shortly",
+};
 
 function revisionOut(revision: bigint | string): number | string {
   return typeof revision === 'bigint' ? Number(revision) : revision;
@@ -51,6 +62,11 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   const known = toClientError(original);
   if (known) {
     return { ...formatted, message: known.message, extensions: { ...known.details, code: known.code } };
+  }
+  const request = requestErrorCode(formatted, original);
+  if (request) {
+    const { stacktrace: _stack, code: reason, ...extensions } = formatted.extensions ?? {};
+    return { ...formatted, extensions: { ...extensions, code: request, ...(request === ErrorCode.BAD_USER_INPUT ? { reason } : {}) } };
   }
   const code = formatted.extensions?.['code'];
   if (
@@ -68,6 +84,33 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
     ...(formatted.locations ? { locations: formatted.locations } : {}),
     extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR, ...(requestId ? { requestId } : {}) },
   };
+}
+
+/**
+ * Apollo's own codes for a request it could not run (unparsable, invalid against the schema, no such
+ * operation): the client's input, so BAD_USER_INPUT from design.md's list, Apollo's precise code kept
+ * as `extensions.reason`. A validation rule of ours (a limit) keeps its own code, e.g. QUERY_TOO_COMPLEX.
+ * PERSISTED_QUERY_* stay as they are: automatic persisted query clients act on them.
+ */
+const APOLLO_REQUEST_CODES: ReadonlySet<unknown> = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_REQUEST',
+  'OPERATION_RESOLUTION_FAILURE',
+]);
+const CONTRACT_CODES: ReadonlySet<unknown> = new Set(Object.values(ErrorCode));
+
+function requestErrorCode(formatted: GraphQLFormattedError, original: unknown): ErrorCode | undefined {
+  if (!APOLLO_REQUEST_CODES.has(formatted.extensions?.['code'])) return undefined;
+  const inner = original instanceof GraphQLError && original.originalError instanceof GraphQLError ? original.originalError : undefined;
+  const own = inner?.extensions['code'];
+  return CONTRACT_CODES.has(own) ? (own as ErrorCode) : ErrorCode.BAD_USER_INPUT;
+}
+
+/** The store failed underneath a request (disk full, read-only, unreachable): the client gets a short coded message, the log the details. */
+export function isStoreFailure(error: unknown): boolean {
+  const original = unwrapResolverError(error);
+  return original instanceof EventStoreUnavailableError;
 }
 
 /** True when the error will be masked: the server logs these in full, with the request id. */

@@ -12,11 +12,15 @@ import { DEFAULT_MAX_QUEUED_EVENTS } from '../application/changeFeed';
 import type { Viewer } from '../domain/accounts/roles';
 import { ErrorCode } from '../domain/errors';
 import type { GraphQLContext } from '../graphql/context';
-import { formatError, isUnexpected } from '../graphql/errors';
+import { formatError, isStoreFailure, isUnexpected } from '../graphql/errors';
 import { buildApiSchema } from '../graphql/schema';
 import type { Logger } from '../logger';
 import type { Services } from '../services';
 import { readiness } from './health';
+import { ShutdownGate } from './shutdown';
+import { limitValidationRules, operationLimitsPlugin, webSocketOperation, type OperationLimits } from './operationLimits';
+import { RateLimiter } from './rateLimit';
+import { answerClientError, graphqlRequestInput, graphqlRequestInputErrors } from './requestLimits';
 
 function unauthenticated(): GraphQLError {
   return new GraphQLError('authentication required: send a valid API token as "Authorization: Bearer <token>"', {
@@ -45,6 +49,8 @@ export interface HttpServerOptions {
    * written; past it the socket is closed (4008) with the cursor to resume from. Default 1,000.
    */
   readonly maxQueuedFeedEvents?: number;
+  /** The mutation rate limiter's clock (monotonic milliseconds): tests move it instead of sleeping. */
+  readonly rateLimitClock?: () => number;
 }
 
 const DEFAULT_KEEP_ALIVE_MS = 12_000;
@@ -71,9 +77,18 @@ export async function startHttpServer(
   const { config, logger } = services;
   const maxQueuedEvents = options.maxQueuedFeedEvents ?? DEFAULT_MAX_QUEUED_EVENTS;
   const apiSchema = schema ?? (await buildApiSchema());
+  // One limiter for both doors: a token's mutations count the same over HTTP and WebSocket.
+  const operationLimits: OperationLimits = {
+    limits: config.queryLimits,
+    limiter: new RateLimiter(config.mutationRateLimit, { ...(options.rateLimitClock ? { now: options.rateLimitClock } : {}) }),
+  };
   const app = express();
   app.disable('x-powered-by');
+  // First of all routes: once the stop began, nothing new gets in (see shutdown.ts).
+  const shutdown = new ShutdownGate();
+  app.use(shutdown.refuseWhenStopping);
   const httpServer: Server = createServer(app);
+  httpServer.on('clientError', answerClientError);
 
   const webSockets = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: config.maxBodyBytes });
   const socketCleanup = useServer<Record<string, unknown>>(
@@ -82,7 +97,13 @@ export async function startHttpServer(
       // The token is checked when the socket opens and again for every operation, so an operation
       // started after the token was revoked is refused.
       onConnect: (ctx) => services.accounts.authenticate(ctx.connectionParams?.['authorization']) !== undefined,
-      onSubscribe: (ctx) => (services.accounts.authenticate(ctx.connectionParams?.['authorization']) ? undefined : [unauthenticated()]),
+      // Parses and validates with the same limits as HTTP, then checks complexity and the rate limit.
+      onSubscribe: webSocketOperation(
+        apiSchema,
+        operationLimits,
+        (params) => services.accounts.authenticate(params?.['authorization']),
+        unauthenticated,
+      ),
       context: (ctx): GraphQLContext => {
         const viewer = services.accounts.authenticate(ctx.connectionParams?.['authorization']);
         if (!viewer) throw unauthenticated();
@@ -107,6 +128,7 @@ export async function startHttpServer(
     webSockets,
     options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS,
   );
+  shutdown.watch(webSockets);
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema: apiSchema,
@@ -114,7 +136,9 @@ export async function startHttpServer(
     includeStacktraceInErrorResponses: false,
     // main.ts owns shutdown: it stops HTTP first, then the projections and the store, in that order.
     stopOnTerminationSignals: false,
+    validationRules: limitValidationRules(config.queryLimits),
     plugins: [
+      operationLimitsPlugin(operationLimits),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       {
         async serverWillStart() {
@@ -132,6 +156,8 @@ export async function startHttpServer(
               for (const error of errors) {
                 if (isUnexpected(error))
                   contextValue.logger.error({ err: error.originalError ?? error }, 'unexpected error (masked for the client)');
+                else if (isStoreFailure(error))
+                  contextValue.logger.error({ err: error.originalError }, 'the event store failed the request');
               }
             },
           };
@@ -169,7 +195,8 @@ export async function startHttpServer(
       res.locals['viewer'] = viewer;
       next();
     },
-    express.json({ limit: config.maxBodyBytes }),
+    ...graphqlRequestInput(config),
+    graphqlRequestInputErrors(config),
     expressMiddleware(apollo, {
       context: async ({ res }): Promise<GraphQLContext> => {
         const requestId = res.locals['requestId'] as string;
@@ -192,7 +219,9 @@ export async function startHttpServer(
           : status === 500
             ? 'internal error'
             : error.message;
-    res.status(status).json({ errors: [{ message, extensions: { code: status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST' } }] });
+    res
+      .status(status)
+      .json({ errors: [{ message, extensions: { code: status === 500 ? ErrorCode.INTERNAL_SERVER_ERROR : ErrorCode.BAD_USER_INPUT } }] });
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -209,6 +238,7 @@ export async function startHttpServer(
     url: `http://${host}:${port}`,
     port,
     stop() {
+      shutdown.begin();
       stopping ??= apollo.stop();
       return stopping;
     },

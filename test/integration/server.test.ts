@@ -83,7 +83,14 @@ describe('the service over real HTTP and WebSocket (embedded SQLite)', () => {
       body: '{nope',
     });
     expect(notJson.status).toBe(400);
-    expect(await notJson.json()).toEqual({ errors: [{ message: 'request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
+    expect(await notJson.json()).toEqual({
+      errors: [
+        {
+          message: expect.stringMatching(/^request body: expected JSON, got text that does not parse: /),
+          extensions: { code: 'BAD_USER_INPUT', reason: 'INVALID_JSON' },
+        },
+      ],
+    });
 
     const huge = await fetch(`${service.url}/graphql`, {
       method: 'POST',
@@ -92,19 +99,19 @@ describe('the service over real HTTP and WebSocket (embedded SQLite)', () => {
     });
     expect(huge.status).toBe(413);
     expect(((await huge.json()) as { errors: Array<{ message: string }> }).errors[0]?.message).toBe(
-      'request body too large: at most 1048576 bytes',
+      'request body: expected at most 1048576 bytes, got more',
     );
 
     const invalid = await graphql(service.url, '{ serverInfo { nope } }', undefined, ADMIN);
     expect(invalid.status).toBe(400);
     expect(invalid.body.errors?.[0]).toMatchObject({
       message: 'Cannot query field "nope" on type "ServerInfo".',
-      extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+      extensions: { code: 'BAD_USER_INPUT', reason: 'GRAPHQL_VALIDATION_FAILED' },
     });
     expect(JSON.stringify(invalid.body)).not.toMatch(/stacktrace/);
 
     const unparsable = await graphql(service.url, '{ serverInfo { ', undefined, ADMIN);
-    expect(unparsable.body.errors?.[0]?.extensions?.['code']).toBe('GRAPHQL_PARSE_FAILED');
+    expect(unparsable.body.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', reason: 'GRAPHQL_PARSE_FAILED' });
 
     const elsewhere = await fetch(`${service.url}/nowhere`);
     expect(elsewhere.status).toBe(404);

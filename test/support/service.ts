@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
-import { startHttpServer, type RunningHttpServer } from '../../src/server/httpServer';
+import { startHttpServer, type HttpServerOptions, type RunningHttpServer } from '../../src/server/httpServer';
 import { openServices, type Services } from '../../src/services';
 
 /** The bootstrap admin's token in test services (all roles and the system operator right, account `Default`). */
@@ -26,13 +26,16 @@ export interface TestService {
  * The real service in this process: a real SQLite file in a temporary DATA_DIR (or the given
  * environment), a real HTTP server on a free loopback port.
  */
-export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
+export async function startTestService(env: Record<string, string> = {}, options: HttpServerOptions = {}): Promise<TestService> {
   const dataDir = env['DATA_DIR'] ?? mkdtempSync(join(tmpdir(), 'mci-service-'));
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'info',
     BOOTSTRAP_TOKEN: TEST_ADMIN_TOKEN,
+    // Tests write faster than any client should, all with the admin token: the mutation rate limit is
+    // off unless a test sets it (test/integration/rateLimit.test.ts does, with its own clock).
+    RATE_LIMIT_MUTATIONS_PER_MINUTE: '0',
     ...env,
     DATA_DIR: dataDir,
   });
@@ -45,7 +48,7 @@ export async function startTestService(env: Record<string, string> = {}): Promis
   });
   const logger = createLogger(config.logLevel, sink);
   const services = await openServices(config, logger);
-  const http = await startHttpServer(services);
+  const http = await startHttpServer(services, undefined, options);
   return {
     url: http.url,
     services,

@@ -9,10 +9,13 @@ describe('configuration', () => {
       dataDir: resolve('./data'),
       eventStore: 'sqlite',
       eventStoreUrl: undefined,
+      eventStoreDeadlineMs: 5_000,
       bootstrapToken: undefined,
       logLevel: 'info',
       sqliteSynchronous: 'FULL',
       maxBodyBytes: 1024 * 1024,
+      queryLimits: { maxTokens: 10_000, maxDepth: 20, maxComplexity: 100_000, maxAliases: 100, maxRootFields: 30 },
+      mutationRateLimit: { perMinute: 600, burst: 100 },
     });
   });
 
@@ -26,6 +29,14 @@ describe('configuration', () => {
       BOOTSTRAP_TOKEN: 'a'.repeat(32),
       LOG_LEVEL: 'debug',
       SQLITE_SYNCHRONOUS: 'NORMAL',
+      EVENTSTORE_DEADLINE_MS: '1500',
+      MAX_QUERY_TOKENS: '5000',
+      MAX_QUERY_DEPTH: '12',
+      MAX_QUERY_COMPLEXITY: '5000',
+      MAX_QUERY_ALIASES: '0',
+      MAX_ROOT_FIELDS: '5',
+      RATE_LIMIT_MUTATIONS_PER_MINUTE: '0',
+      RATE_LIMIT_MUTATIONS_BURST: '7',
     });
     expect(config).toMatchObject({
       port: 8080,
@@ -34,6 +45,9 @@ describe('configuration', () => {
       eventStore: 'eventstoredb',
       logLevel: 'debug',
       sqliteSynchronous: 'NORMAL',
+      eventStoreDeadlineMs: 1500,
+      queryLimits: { maxTokens: 5000, maxDepth: 12, maxComplexity: 5000, maxAliases: 0, maxRootFields: 5 },
+      mutationRateLimit: { perMinute: 0, burst: 7 },
     });
   });
 
@@ -46,6 +60,10 @@ describe('configuration', () => {
     [{ LOG_LEVEL: 'loud' }, "LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, got 'loud'"],
     [{ SQLITE_SYNCHRONOUS: 'OFF' }, "SQLITE_SYNCHRONOUS: expected one of FULL, NORMAL, got 'OFF'"],
     [{ BOOTSTRAP_TOKEN: 'short' }, 'BOOTSTRAP_TOKEN: expected 24 to 256 characters without white space'],
+    [{ MAX_QUERY_DEPTH: '1' }, "MAX_QUERY_DEPTH: expected an integer from 2 to 100, got '1'"],
+    [{ MAX_QUERY_COMPLEXITY: 'lots' }, "MAX_QUERY_COMPLEXITY: expected an integer from 10 to 100000000, got 'lots'"],
+    [{ RATE_LIMIT_MUTATIONS_BURST: '0' }, "RATE_LIMIT_MUTATIONS_BURST: expected an integer from 1 to 1000000, got '0'"],
+    [{ EVENTSTORE_DEADLINE_MS: '0' }, "EVENTSTORE_DEADLINE_MS: expected an integer from 100 to 120000, got '0'"],
   ])('refuses %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(new ConfigError(message));
   });

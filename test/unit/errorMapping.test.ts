@@ -47,12 +47,32 @@ describe('the one error mapper', () => {
     expect(isUnexpected(error)).toBe(true);
   });
 
-  it('keeps GraphQL’s own coded errors without stack traces', () => {
+  it('answers Apollo’s request errors as BAD_USER_INPUT with Apollo’s code as the reason, without stack traces', () => {
     const error = new GraphQLError('Syntax Error: Expected Name', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } });
     expect(formatError({ message: error.message, extensions: { code: 'GRAPHQL_PARSE_FAILED', stacktrace: ['at x'] } }, error)).toEqual({
       message: 'Syntax Error: Expected Name',
-      extensions: { code: 'GRAPHQL_PARSE_FAILED' },
+      extensions: { code: 'BAD_USER_INPUT', reason: 'GRAPHQL_PARSE_FAILED' },
     });
     expect(isUnexpected(error)).toBe(false);
+  });
+
+  it('gives a failed validation rule of ours its own code (a limit: QUERY_TOO_COMPLEX)', () => {
+    const rule = new GraphQLError('query too complex', { extensions: { code: 'QUERY_TOO_COMPLEX', limit: 'depth' } });
+    const wrapped = new GraphQLError(rule.message, {
+      originalError: rule,
+      extensions: { code: 'GRAPHQL_VALIDATION_FAILED', limit: 'depth' },
+    });
+    expect(formatError({ message: rule.message, extensions: { code: 'GRAPHQL_VALIDATION_FAILED', limit: 'depth' } }, wrapped)).toEqual({
+      message: 'query too complex',
+      extensions: { code: 'QUERY_TOO_COMPLEX', limit: 'depth' },
+    });
+  });
+
+  it('keeps the persisted-query codes automatic persisted query clients act on', () => {
+    const error = new GraphQLError('PersistedQueryNotFound', { extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } });
+    expect(formatError({ message: error.message, extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } }, error)).toEqual({
+      message: 'PersistedQueryNotFound',
+      extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' },
+    });
   });
 });
