@@ -22,7 +22,9 @@ async function main(): Promise<void> {
   try {
     services = await openServices(config, logger);
   } catch (error) {
-    logger.fatal({ err: error }, error instanceof StartupError ? error.message : 'startup failed');
+    // A StartupError's message says what is wrong and where (DATA_DIR, the store): one line, no stack.
+    if (error instanceof StartupError) logger.fatal({ dataDir: config.dataDir }, error.message);
+    else logger.fatal({ err: error }, 'startup failed');
     process.exit(1);
   }
   const http = await startHttpServer(services).catch(async (error: unknown) => {
@@ -30,10 +32,6 @@ async function main(): Promise<void> {
     await services.close();
     process.exit(1);
   });
-  logger.info(
-    { url: `${http.url}/graphql`, eventStore: config.eventStore, dataDir: config.dataDir },
-    `multicloud-images is serving GraphQL at ${http.url}/graphql`,
-  );
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
@@ -49,6 +47,11 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  // Logged only once the signal handlers are in place: whoever waits for this line may send SIGTERM at once.
+  logger.info(
+    { url: `${http.url}/graphql`, eventStore: config.eventStore, dataDir: config.dataDir },
+    `multicloud-images is serving GraphQL at ${http.url}/graphql`,
+  );
 }
 
 async function shutdown(logger: Logger, ...steps: Array<() => Promise<void>>): Promise<boolean> {

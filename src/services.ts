@@ -1,4 +1,4 @@
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { allProjections } from '../projections';
 import type { Projection } from '../projections/projection';
@@ -37,6 +37,9 @@ export class StartupError extends Error {
   }
 }
 
+/** The files the service writes in DATA_DIR (SQLite's -wal and -shm included). */
+const DATA_FILES = ['events.sqlite', 'read-models.sqlite'].flatMap((file) => [file, `${file}-wal`, `${file}-shm`]);
+
 function prepareDataDir(dataDir: string): void {
   try {
     mkdirSync(dataDir, { recursive: true });
@@ -44,12 +47,24 @@ function prepareDataDir(dataDir: string): void {
   } catch (error) {
     throw new StartupError(`DATA_DIR ${dataDir} is not a writable directory: ${(error as Error).message}`, { cause: error });
   }
+  // A writable directory may still hold read-only files (another user's, say): SQLite would open
+  // them read-only without a word and fail only at the first write, long after start.
+  for (const file of DATA_FILES) {
+    const path = join(dataDir, file);
+    if (!existsSync(path)) continue;
+    try {
+      accessSync(path, constants.R_OK | constants.W_OK);
+    } catch (error) {
+      throw new StartupError(`DATA_DIR ${dataDir}: ${file} is not writable: ${(error as Error).message}`, { cause: error });
+    }
+  }
 }
 
 function openStore(config: Config, logger: Logger): EventStore {
   if (config.eventStore === 'eventstoredb') {
     return openEventStoreDbEventStore({
       url: config.eventStoreUrl as string,
+      callDeadlineMs: config.eventStoreDeadlineMs,
       onSubscriptionDropped: (error, retryInMs) =>
         logger.warn({ err: error, retryInMs }, 'EventStoreDB subscription dropped; resubscribing from its last position'),
     });
@@ -60,7 +75,12 @@ function openStore(config: Config, logger: Logger): EventStore {
 /** Opens the store and the read models and starts the projections. */
 export async function openServices(config: Config, logger: Logger, projections: readonly Projection[] = allProjections): Promise<Services> {
   prepareDataDir(config.dataDir);
-  const store = openStore(config, logger);
+  let store: EventStore;
+  try {
+    store = openStore(config, logger);
+  } catch (error) {
+    throw new StartupError(`can't open the event store: ${(error as Error).message}`, { cause: error });
+  }
   let readModels: SqliteDatabase;
   try {
     readModels = openReadModelDatabase(join(config.dataDir, 'read-models.sqlite'));

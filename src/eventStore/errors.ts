@@ -52,12 +52,20 @@ export class InvalidCursorError extends EventStoreError {
   }
 }
 
+/**
+ * Why a store can't serve, when the adapter knows, for the client's message: its storage is full,
+ * read-only or failed a write (an embedded store: the append was rolled back, nothing was written), or anything else.
+ */
+export type UnavailableReason = 'storage_full' | 'storage_read_only' | 'storage_failed' | 'other';
+
 /** The store can't be reached or failed underneath us; the operation may be retried. */
 export class EventStoreUnavailableError extends EventStoreError {
   readonly code = 'UNAVAILABLE';
-  constructor(message: string, options?: { cause?: unknown }) {
+  readonly reason: UnavailableReason;
+  constructor(message: string, options?: { cause?: unknown; reason?: UnavailableReason }) {
     super(message, options);
     this.name = 'EventStoreUnavailableError';
+    this.reason = options?.reason ?? 'other';
   }
 }
 

@@ -423,12 +423,19 @@ export function translateSqliteError(error: unknown, doing: string): unknown {
   if (typeof error !== 'object' || error === null) return error;
   const code = (error as { code?: unknown }).code;
   if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return error;
-  if (code === 'SQLITE_FULL') return new EventStoreUnavailableError(`${doing}: the disk is full`, { cause: error });
+  // A failed write rolls its transaction back: with these reasons the client is told nothing was saved.
+  if (code === 'SQLITE_FULL') return new EventStoreUnavailableError(`${doing}: the disk is full`, { cause: error, reason: 'storage_full' });
   if (code.startsWith('SQLITE_READONLY')) {
-    return new EventStoreUnavailableError(`${doing}: the data directory is read-only`, { cause: error });
+    return new EventStoreUnavailableError(`${doing}: the data directory is read-only`, { cause: error, reason: 'storage_read_only' });
   }
   if (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_')) {
     return new EventStoreUnavailableError(`${doing}: the database is locked by another process`, { cause: error });
+  }
+  if (code.startsWith('SQLITE_IOERR')) {
+    return new EventStoreUnavailableError(`${doing}: the disk failed a read or write (${code})`, {
+      cause: error,
+      reason: 'storage_failed',
+    });
   }
   if (code.startsWith('SQLITE_CANTOPEN')) return new EventStoreUnavailableError(`${doing}: the file can't be opened`, { cause: error });
   return new EventStoreUnavailableError(`${doing}: ${String((error as { message?: unknown }).message)} (${code})`, { cause: error });
