@@ -1,8 +1,15 @@
 import { accountStream } from '../domain/accounts/account';
 import { holdsAnyRight, type Viewer } from '../domain/accounts/roles';
 import { DomainError, ErrorCode } from '../domain/errors';
-import { InvalidCursorError, InvalidRequestError, StreamNotFoundError } from '../eventStore/errors';
-import { MAX_READ_COUNT, type EventFilter, type EventStore, type EventSubscription, type RecordedEvent } from '../eventStore/port';
+import { EventStoreUnavailableError, InvalidCursorError, InvalidRequestError, StreamNotFoundError } from '../eventStore/errors';
+import {
+  MAX_READ_COUNT,
+  type EventFilter,
+  type EventStore,
+  type EventSubscription,
+  type ReadAllResult,
+  type RecordedEvent,
+} from '../eventStore/port';
 
 /*
  * The change feed: the global log as one account may see it, read page by page (`events` query) or
@@ -14,8 +21,8 @@ import { MAX_READ_COUNT, type EventFilter, type EventStore, type EventSubscripti
  * - events of the account's own `account-<id>` stream (users, tokens) only tokens with the admin role
  *   see, and never with a token's hash (`tokenHash` is removed from `data`);
  * - any other event is seen by the account its `metadata.accountId` names, and by no other;
- * - publications (not built yet) will add the events an account may see through a publication shared
- *   with it: that is the `SharedEvents` seam below.
+ * - the marketplace adds the events of publications an account may see and of groups it owns or is
+ *   invited into, through the `SharedEvents` seam below (src/application/marketplace/sharedEvents.ts).
  * A foreign event is skipped as if it weren't there. Cursors are log positions: a page's `endCursor` may
  * lie past skipped events, which tells nothing of what they were.
  */
@@ -42,12 +49,15 @@ function isVisibleTo(viewer: Viewer, event: RecordedEvent, shared: SharedEvents 
   return shared(viewer, event);
 }
 
-/** The event as the feed shows it: a token's hash never leaves the service, even to its account's admins. */
+/**
+ * The event as the feed shows it: a token's hash and an invitation code's hash never leave the
+ * service, not even to the account's admins or the group's owner.
+ */
 function redacted(event: RecordedEvent): RecordedEvent {
   const { data } = event;
-  if (typeof data !== 'object' || data === null || Array.isArray(data) || !('tokenHash' in data)) return event;
-  const { tokenHash: _hash, ...rest } = data;
-  return { ...event, data: rest };
+  if (typeof data !== 'object' || data === null || Array.isArray(data) || !('tokenHash' in data || 'codeHash' in data)) return event;
+  const { tokenHash: _tokenHash, codeHash: _codeHash, ...rest } = data as Record<string, unknown>;
+  return { ...event, data: rest as typeof data };
 }
 
 /**
@@ -269,6 +279,8 @@ function isRevocationOf(event: RecordedEvent, viewer: Viewer): boolean {
 
 /** Events read from the store per catch-up step; the next step waits until the client took them all. */
 const CATCH_UP_PAGE = 500;
+/** First and longest wait before a catch-up read is tried again while the store is unavailable. */
+const CATCH_UP_RETRY_MS = { initial: 100, max: 2_000 } as const;
 
 type Waiter = { resolve: (result: IteratorResult<RecordedEvent>) => void; reject: (error: unknown) => void };
 
@@ -357,8 +369,8 @@ class FeedStream implements AsyncIterableIterator<RecordedEvent> {
     const { store, matcher } = this;
     let cursor = this.options.after;
     for (;;) {
-      const read = await store.readAll({ after: cursor, maxCount: CATCH_UP_PAGE, filter: matcher.storeFilter });
-      if (this.state !== 'open') return;
+      const read = await this.catchUpRead(cursor);
+      if (read === undefined || this.state !== 'open') return;
       for (const event of read.events) this.offer(event);
       cursor = read.cursor ?? cursor;
       // Caught up: a read found nothing new. The live subscription starts exactly there (exclusive).
@@ -372,6 +384,25 @@ class FeedStream implements AsyncIterableIterator<RecordedEvent> {
     for await (const event of live.events) {
       if (this.state !== 'open') return;
       this.offer(event);
+    }
+  }
+
+  /**
+   * One catch-up page. The live subscription outlives a store outage (the adapter resubscribes from the
+   * last event it delivered); catch-up does the same: while the feed is open, a read the store can't
+   * answer is tried again with backoff from the same cursor, so the client sees a pause, not an error.
+   */
+  private async catchUpRead(cursor: string | undefined): Promise<ReadAllResult | undefined> {
+    let wait: number = CATCH_UP_RETRY_MS.initial;
+    for (;;) {
+      try {
+        return await this.store.readAll({ after: cursor, maxCount: CATCH_UP_PAGE, filter: this.matcher.storeFilter });
+      } catch (error) {
+        if (!(error instanceof EventStoreUnavailableError) || this.state !== 'open') throw error;
+      }
+      await new Promise<void>((resolve) => setTimeout(resolve, wait).unref());
+      if (this.state !== 'open') return undefined;
+      wait = Math.min(wait * 2, CATCH_UP_RETRY_MS.max);
     }
   }
 

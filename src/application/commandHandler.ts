@@ -4,6 +4,7 @@ import { DomainError, ErrorCode } from '../domain/errors';
 import { StreamNotFoundError, VersionConflictError } from '../eventStore/errors';
 import { canonicalJson, assertJson, type JsonValue } from '../eventStore/json';
 import type { EventMetadataInput, EventStore, LogPosition, NewEvent, RecordedEvent } from '../eventStore/port';
+import { KeyedLock } from './keyedLock';
 
 /** Who is acting and why: copied into every event's metadata. */
 export interface CommandContext {
@@ -70,20 +71,29 @@ const MAX_RETRIES = 10;
 /**
  * Runs commands against aggregates: load the stream → fold → decide → append at the revision that
  * was read. The append's expected revision makes concurrent writers safe: the loser gets
- * `VersionConflictError` (or, when the command allows, decides again on the newer state).
+ * `VersionConflictError` (or, when the command allows, decides again on the newer state). Within this
+ * process, commands on one stream also take turns (load → decide → append under a lock per stream), so
+ * they never conflict with each other and run in one serial order; the expected revision still guards
+ * against writers elsewhere (other instances on one EventStoreDB).
  *
  * Usage:
  *   const handled = await commands.handle({ stream: `mci-${id}`, decider, parseEvent, command, context });
  *   await projections.waitForPosition(handled.position);
  */
 export class CommandHandler {
+  private readonly streamLocks = new KeyedLock();
+
   constructor(
     private readonly store: EventStore,
     private readonly clock: () => Date = () => new Date(),
     private readonly newId: () => string = randomUUID,
   ) {}
 
-  async handle<State, Command, Event extends DomainEvent>(
+  handle<State, Command, Event extends DomainEvent>(request: HandleCommand<State, Command, Event>): Promise<HandledCommand<State, Event>> {
+    return this.streamLocks.run([request.stream], () => this.loadDecideAppend(request));
+  }
+
+  private async loadDecideAppend<State, Command, Event extends DomainEvent>(
     request: HandleCommand<State, Command, Event>,
   ): Promise<HandledCommand<State, Event>> {
     const retries = request.expectedRevision === undefined ? Math.min(request.retriesOnConflict ?? 0, MAX_RETRIES) : 0;

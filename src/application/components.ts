@@ -268,6 +268,9 @@ export interface EditOf {
   readonly revision: number | null | undefined;
 }
 
+/** An edit without `expectedVersion` that keeps losing the race to other processes' writers gives up after this many fresh reads. */
+export const EDIT_RETRIES = 5;
+
 /** A commit that keeps losing the race to other writers gives up after this many fresh reads. */
 export const COMMIT_RETRIES = 2;
 
@@ -285,6 +288,8 @@ export function createComponent<State extends OwnedState, Command, Event extends
 /**
  * An edit of the component `input.id`. The command is built only once the id is known to be one of
  * ours, so whatever it reads first (a cloud, a component to pin) never answers for an impossible id.
+ * Without `expectedVersion` the client asked for no version check, so losing the race to a writer in
+ * another process decides again on the newer HEAD (the edits of one process already take turns).
  */
 export async function editComponent<State extends OwnedState, Command, Event extends DomainEvent>(
   services: ComponentServices,
@@ -295,7 +300,10 @@ export async function editComponent<State extends OwnedState, Command, Event ext
 ): Promise<CommandWritten<State, Event>> {
   checkId(kind, input.id);
   const command = await toCommand({ accountId: context.accountId, revision: input.revision });
-  return runCommand(services, kind, input.id, command, context, expectedRevision(input.expectedVersion));
+  return runCommand(services, kind, input.id, command, context, {
+    ...expectedRevision(input.expectedVersion),
+    retriesOnConflict: EDIT_RETRIES,
+  });
 }
 
 /** The revision a commit created, read from the events it wrote. */

@@ -25,6 +25,7 @@ import type { Services } from '../services';
 import { loadCloud } from './catalog';
 import type { CommandContext } from './commandHandler';
 import { parseDomainEvent } from './parseEvent';
+import { withPinLocks } from './pinLocks';
 import { assertNotInUse } from './usage';
 
 /*
@@ -128,10 +129,13 @@ export async function deleteMultiCloudImage(
   context: CommandContext,
   input: ComponentEdit,
 ): Promise<MultiCloudImageWritten> {
-  return editComponent(services, multiCloudImageKind, context, input, async (edit): Promise<MultiCloudImageCommand> => {
-    await assertNotInUse(services, context.accountId, MULTI_CLOUD_IMAGE_KIND, input.id);
-    return { type: 'DeleteMultiCloudImage', data: edit };
-  });
+  // The pin lock is held from the IN_USE check to the append: no template command pins it in between.
+  return withPinLocks(services.store, [{ kind: MULTI_CLOUD_IMAGE_KIND, id: input.id }], () =>
+    editComponent(services, multiCloudImageKind, context, input, async (edit): Promise<MultiCloudImageCommand> => {
+      await assertNotInUse(services, context.accountId, MULTI_CLOUD_IMAGE_KIND, input.id);
+      return { type: 'DeleteMultiCloudImage', data: edit };
+    }),
+  );
 }
 
 export const multiCloudImageKind: CommandKind<MultiCloudImageState, MultiCloudImageCommand, MultiCloudImageEvent> = {

@@ -25,6 +25,7 @@ import {
   type LoadedComponent,
 } from './components';
 import { parseDomainEvent } from './parseEvent';
+import { withPinLocks } from './pinLocks';
 import { assertNotInUse } from './usage';
 
 /*
@@ -112,10 +113,13 @@ export async function deleteRightScript(
   context: CommandContext,
   input: ComponentEdit,
 ): Promise<RightScriptWritten> {
-  return editComponent(services, rightScriptKind, context, input, async (edit): Promise<RightScriptCommand> => {
-    await assertNotInUse(services, context.accountId, RIGHT_SCRIPT_KIND, input.id);
-    return { type: 'DeleteRightScript', data: edit };
-  });
+  // The pin lock is held from the IN_USE check to the append: no template command binds it in between.
+  return withPinLocks(services.store, [{ kind: RIGHT_SCRIPT_KIND, id: input.id }], () =>
+    editComponent(services, rightScriptKind, context, input, async (edit): Promise<RightScriptCommand> => {
+      await assertNotInUse(services, context.accountId, RIGHT_SCRIPT_KIND, input.id);
+      return { type: 'DeleteRightScript', data: edit };
+    }),
+  );
 }
 
 export const rightScriptKind: CommandKind<RightScriptState, RightScriptCommand, RightScriptEvent> = {

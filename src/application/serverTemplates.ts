@@ -1,5 +1,5 @@
 import { DomainError, ErrorCode } from '../domain/errors';
-import { describeHeadPins, type HeadPin } from '../domain/serverTemplates/pins';
+import { contentPins, describeHeadPins, type HeadPin } from '../domain/serverTemplates/pins';
 import {
   checkCommittable,
   headPins,
@@ -17,6 +17,7 @@ import {
   type PinTarget,
   type Sequence,
   type ServerTemplateCommand,
+  type ServerTemplateContent,
   type ServerTemplateEvent,
   type ServerTemplateState,
 } from '../domain/serverTemplates/serverTemplate.types';
@@ -30,7 +31,7 @@ import type { CommandContext } from './commandHandler';
 import {
   COMMIT_RETRIES,
   checkId,
-  cloneComponent,
+  cloneSourceOf,
   committedRevision,
   contentHash,
   createComponent,
@@ -39,12 +40,14 @@ import {
   loadComponent,
   runCommand,
   type CommandKind,
+  type ComponentCloneSource,
   type ComponentEdit,
   type ComponentServices,
   type ComponentWritten,
   type LoadedComponent,
 } from './components';
 import { commitMultiCloudImage, loadMultiCloudImage } from './multiCloudImages';
+import { withPinLocks, type PinnedComponent } from './pinLocks';
 import { parseDomainEvent } from './parseEvent';
 import { commitRightScript, loadRightScript } from './rightScripts';
 
@@ -108,17 +111,19 @@ export async function createServerTemplate(
   context: CommandContext,
   input: { name: string; description?: string | null; multiCloudImageId: string; multiCloudImageRevision?: number | null },
 ): Promise<ServerTemplateWritten> {
-  const multiCloudImage = await pinTarget(
-    services,
-    context.accountId,
-    'MultiCloudImage',
-    input.multiCloudImageId,
-    input.multiCloudImageRevision,
-  );
-  return createComponent(services, serverTemplateKind, context, (id): ServerTemplateCommand => ({
-    type: 'CreateServerTemplate',
-    data: { serverTemplateId: id, accountId: context.accountId, name: input.name, description: input.description ?? '', multiCloudImage },
-  }));
+  return withPinLocks(services.store, [{ kind: 'MultiCloudImage', id: input.multiCloudImageId }], async () => {
+    const multiCloudImage = await pinTarget(
+      services,
+      context.accountId,
+      'MultiCloudImage',
+      input.multiCloudImageId,
+      input.multiCloudImageRevision,
+    );
+    return createComponent(services, serverTemplateKind, context, (id): ServerTemplateCommand => ({
+      type: 'CreateServerTemplate',
+      data: { serverTemplateId: id, accountId: context.accountId, name: input.name, description: input.description ?? '', multiCloudImage },
+    }));
+  });
 }
 
 export async function updateServerTemplate(
@@ -137,16 +142,18 @@ export async function addTemplateMultiCloudImage(
   context: CommandContext,
   input: ComponentEdit & { multiCloudImageId: string; multiCloudImageRevision?: number | null; isDefault?: boolean | null },
 ): Promise<ServerTemplateWritten> {
-  return editComponent(services, serverTemplateKind, context, input, async (edit): Promise<ServerTemplateCommand> => {
-    const multiCloudImage = await pinTarget(
-      services,
-      context.accountId,
-      'MultiCloudImage',
-      input.multiCloudImageId,
-      input.multiCloudImageRevision,
-    );
-    return { type: 'AddTemplateMultiCloudImage', data: { ...edit, multiCloudImage, isDefault: input.isDefault ?? false } };
-  });
+  return withPinLocks(services.store, [{ kind: 'MultiCloudImage', id: input.multiCloudImageId }], () =>
+    editComponent(services, serverTemplateKind, context, input, async (edit): Promise<ServerTemplateCommand> => {
+      const multiCloudImage = await pinTarget(
+        services,
+        context.accountId,
+        'MultiCloudImage',
+        input.multiCloudImageId,
+        input.multiCloudImageRevision,
+      );
+      return { type: 'AddTemplateMultiCloudImage', data: { ...edit, multiCloudImage, isDefault: input.isDefault ?? false } };
+    }),
+  );
 }
 
 export async function removeTemplateMultiCloudImage(
@@ -177,16 +184,13 @@ export async function pinTemplateMultiCloudImage(
   context: CommandContext,
   input: ComponentEdit & { multiCloudImageId: string; toMultiCloudImageId?: string | null; multiCloudImageRevision?: number | null },
 ): Promise<ServerTemplateWritten> {
-  return editComponent(services, serverTemplateKind, context, input, async (edit): Promise<ServerTemplateCommand> => {
-    const to = await pinTarget(
-      services,
-      context.accountId,
-      'MultiCloudImage',
-      input.toMultiCloudImageId ?? input.multiCloudImageId,
-      input.multiCloudImageRevision,
-    );
-    return { type: 'PinTemplateMultiCloudImage', data: { ...edit, multiCloudImageId: input.multiCloudImageId, to } };
-  });
+  const toId = input.toMultiCloudImageId ?? input.multiCloudImageId;
+  return withPinLocks(services.store, [{ kind: 'MultiCloudImage', id: toId }], () =>
+    editComponent(services, serverTemplateKind, context, input, async (edit): Promise<ServerTemplateCommand> => {
+      const to = await pinTarget(services, context.accountId, 'MultiCloudImage', toId, input.multiCloudImageRevision);
+      return { type: 'PinTemplateMultiCloudImage', data: { ...edit, multiCloudImageId: input.multiCloudImageId, to } };
+    }),
+  );
 }
 
 export async function bindRightScript(
@@ -194,10 +198,12 @@ export async function bindRightScript(
   context: CommandContext,
   input: ComponentEdit & { rightScriptId: string; rightScriptRevision?: number | null; sequence: Sequence; position?: number | null },
 ): Promise<ServerTemplateWritten> {
-  return editComponent(services, serverTemplateKind, context, input, async (edit): Promise<ServerTemplateCommand> => {
-    const rightScript = await pinTarget(services, context.accountId, 'RightScript', input.rightScriptId, input.rightScriptRevision);
-    return { type: 'BindRightScript', data: { ...edit, rightScript, sequence: input.sequence, position: input.position } };
-  });
+  return withPinLocks(services.store, [{ kind: 'RightScript', id: input.rightScriptId }], () =>
+    editComponent(services, serverTemplateKind, context, input, async (edit): Promise<ServerTemplateCommand> => {
+      const rightScript = await pinTarget(services, context.accountId, 'RightScript', input.rightScriptId, input.rightScriptRevision);
+      return { type: 'BindRightScript', data: { ...edit, rightScript, sequence: input.sequence, position: input.position } };
+    }),
+  );
 }
 
 export async function unbindRightScript(
@@ -237,7 +243,8 @@ async function resolveDependency(
   } catch (error) {
     if (!(error instanceof DomainError)) throw error;
     const latestRevision = error.details['latestRevision'];
-    if (error.code === ErrorCode.NO_CHANGES && typeof latestRevision === 'number') {
+    // An import (READ_ONLY) never changes: its HEAD is its latest revision, which the template then pins.
+    if ((error.code === ErrorCode.NO_CHANGES || error.code === ErrorCode.READ_ONLY) && typeof latestRevision === 'number') {
       return { kind, id, revision: latestRevision, committedNow: false };
     }
     if (error.code === ErrorCode.NOT_FOUND) {
@@ -325,10 +332,44 @@ export async function cloneServerTemplate(
   context: CommandContext,
   input: { id: string; revision?: number | null; name?: string | null },
 ): Promise<ServerTemplateWritten> {
-  return cloneComponent(services, serverTemplateKind, context, input, stateAtRevision, (id, source): ServerTemplateCommand => ({
-    type: 'CloneServerTemplate',
-    data: { serverTemplateId: id, accountId: context.accountId, source, name: input.name },
-  }));
+  checkId(serverTemplateKind, input.id);
+  const revision = input.revision ?? 0;
+  assertRevisionNumber(revision);
+  const readSource = (): Promise<ComponentCloneSource<ServerTemplateContent> | undefined> =>
+    cloneSourceOf(services, serverTemplateKind, context.accountId, input.id, revision, stateAtRevision);
+  // The clone pins what the source revision pins, so it holds those components' pin locks from reading
+  // the source to appending the clone. Which they are is known only once the source is read: read it,
+  // lock, read again; a HEAD that changed its pins in between is locked anew.
+  let locked = pinnedBy(await readSource());
+  for (let attempt = 1; ; attempt++) {
+    const outcome = await withPinLocks(services.store, locked, async () => {
+      const source = await readSource();
+      const pinned = pinnedBy(source);
+      if (!pinned.every((pin) => locked.some((held) => held.kind === pin.kind && held.id === pin.id))) return { relock: pinned };
+      return {
+        written: await createComponent(services, serverTemplateKind, context, (id): ServerTemplateCommand => ({
+          type: 'CloneServerTemplate',
+          data: { serverTemplateId: id, accountId: context.accountId, source, name: input.name },
+        })),
+      };
+    });
+    if (outcome.written) return outcome.written;
+    if (attempt >= CLONE_RELOCKS) {
+      throw new DomainError(
+        ErrorCode.VERSION_CONFLICT,
+        `ServerTemplate '${input.id}' kept changing what it pins while it was cloned; clone again`,
+      );
+    }
+    locked = outcome.relock ?? locked;
+  }
+}
+
+/** How often a clone re-reads a source whose HEAD keeps changing its pins before giving up. */
+const CLONE_RELOCKS = 3;
+
+/** The components a template revision pins (none when there is no such revision to clone). */
+function pinnedBy(source: ComponentCloneSource<ServerTemplateContent> | undefined): PinnedComponent[] {
+  return source ? contentPins(source.content).map((pin) => ({ kind: pin.kind, id: pin.componentId })) : [];
 }
 
 export async function deleteServerTemplate(

@@ -19,10 +19,11 @@ const describeUse = (templateId: string, templateRevision: number): string =>
  * account's templates (not deleted) pins, naming up to five of them and how many there are.
  *
  * The pins are a read model, so it is first brought up to the end of the log: a template that pinned
- * the component before this call counts. What remains is a race no single-stream append can close: a
- * template command that read the component as active from its stream just before the delete, and
- * appends its pin just after the check, pins a component that is then deleted. Such a pin stays
- * readable (the component's history and snapshots stay), and it shows in `usedBy` so it can be found.
+ * the component before this call counts. A template command that read the component as active just
+ * before the check and appends its pin just after it is kept out by the pin lock (pinLocks.ts) the
+ * delete holds from this check to its append; the caller must hold it. Across several processes on one
+ * EventStoreDB that lock isn't shared: such a pin stays readable (the component's history and snapshots
+ * stay), and it shows in `usedBy` so it can be found.
  */
 export async function assertNotInUse(
   services: Pick<Services, 'store' | 'projections' | 'queries'>,

@@ -24,6 +24,19 @@ describe.each([sqliteFileSetup(), esdbTestServerSetup()])('command handler on $n
   let stream: string;
   const run = (command: CounterCommand, extra: Partial<Parameters<CommandHandler['handle']>[0]> = {}) =>
     handler.handle({ stream, decider: counterDecider, parseEvent: parseCounterEvent, command, context, ...extra });
+  /**
+   * The same, through a handler of its own: a writer in another process. One handler runs the commands
+   * of one stream in turn, so only writers with handlers of their own can race each other.
+   */
+  const runElsewhere = (command: CounterCommand, extra: Partial<Parameters<CommandHandler['handle']>[0]> = {}) =>
+    new CommandHandler(store, () => NOW).handle({
+      stream,
+      decider: counterDecider,
+      parseEvent: parseCounterEvent,
+      command,
+      context,
+      ...extra,
+    });
   const stored = async () => (await store.readStream(stream)).map((e) => e.type);
 
   beforeAll(() => setup.beforeAll());
@@ -81,7 +94,9 @@ describe.each([sqliteFileSetup(), esdbTestServerSetup()])('command handler on $n
 
   it('applies every concurrent command in some serial order when retries are allowed', async () => {
     await run({ type: 'Open', limit: 100 });
-    const results = await Promise.all(Array.from({ length: 10 }, () => run({ type: 'Increment', by: 1 }, { retriesOnConflict: 10 })));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => runElsewhere({ type: 'Increment', by: 1 }, { retriesOnConflict: 10 })),
+    );
     const final = await run({ type: 'Touch' });
     expect(final.state).toEqual({ status: 'open', value: 10, limit: 100 });
     expect(new Set(results.map((r) => r.revision)).size).toBe(10);
@@ -90,7 +105,7 @@ describe.each([sqliteFileSetup(), esdbTestServerSetup()])('command handler on $n
   it('re-decides on the newer state, so a rule checked against it still holds under contention', async () => {
     await run({ type: 'Open', limit: 3 });
     const outcomes = await Promise.allSettled(
-      Array.from({ length: 6 }, () => run({ type: 'Increment', by: 1 }, { retriesOnConflict: 10 })),
+      Array.from({ length: 6 }, () => runElsewhere({ type: 'Increment', by: 1 }, { retriesOnConflict: 10 })),
     );
     expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(3);
     for (const failed of outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected')) {
@@ -107,7 +122,7 @@ describe.each([sqliteFileSetup(), esdbTestServerSetup()])('command handler on $n
     const results = await Promise.all(
       Array.from({ length: 4 }, (_, writer) => {
         seen[writer] = [];
-        return handler.handle({
+        return new CommandHandler(store, () => NOW).handle({
           stream,
           decider: counterDecider,
           parseEvent: parseCounterEvent,
@@ -129,11 +144,20 @@ describe.each([sqliteFileSetup(), esdbTestServerSetup()])('command handler on $n
 
   it('reports the conflict without retries', async () => {
     await run({ type: 'Open', limit: 100 });
-    const outcomes = await Promise.allSettled(Array.from({ length: 5 }, () => run({ type: 'Increment', by: 1 })));
+    const outcomes = await Promise.allSettled(Array.from({ length: 5 }, () => runElsewhere({ type: 'Increment', by: 1 })));
     const conflicts = outcomes.filter((o) => o.status === 'rejected');
     expect(conflicts.length).toBeGreaterThanOrEqual(1);
     for (const conflict of conflicts) expect((conflict as PromiseRejectedResult).reason).toBeInstanceOf(VersionConflictError);
     expect((await run({ type: 'Touch' })).state).toMatchObject({ value: 5 - conflicts.length });
+  });
+
+  it('runs the commands one handler gets for one stream in turn: no conflict, one serial order, no retries needed', async () => {
+    await run({ type: 'Open', limit: 100 });
+    const results = await Promise.all(Array.from({ length: 10 }, () => run({ type: 'Increment', by: 1 })));
+    expect(results.map((r) => r.revision as bigint).sort((a, b) => Number(a - b))).toEqual(
+      Array.from({ length: 10 }, (_, i) => BigInt(i + 1)),
+    );
+    expect((await run({ type: 'Touch' })).state).toMatchObject({ value: 10 });
   });
 
   describe('idempotency keys', () => {
@@ -161,7 +185,7 @@ describe.each([sqliteFileSetup(), esdbTestServerSetup()])('command handler on $n
 
     it('appends once when the same request races itself', async () => {
       await run({ type: 'Open', limit: 10 });
-      const results = await Promise.all(Array.from({ length: 5 }, () => run({ type: 'Increment', by: 1 }, key({ by: 1 }))));
+      const results = await Promise.all(Array.from({ length: 5 }, () => runElsewhere({ type: 'Increment', by: 1 }, key({ by: 1 }))));
       expect(results.filter((r) => !r.replayed)).toHaveLength(1);
       expect(new Set(results.map((r) => r.cursor)).size).toBe(1);
       expect(await stored()).toEqual(['CounterOpened', 'CounterIncremented']);

@@ -20,6 +20,8 @@ const GLOBAL_IDS_ONLY = new Set([
   'deprecateImage',
   'multiCloudImages',
   'serverTemplates',
+  // Marketplace: a list filtered by another account's component or lineage shows what the viewer may see of it (its public publications).
+  'publications',
 ]);
 
 const RIGHT_SCRIPT_OPERATIONS = new Set(['rightScript', 'updateRightScript', 'commitRightScript', 'cloneRightScript', 'deleteRightScript']);
@@ -31,6 +33,67 @@ const TEMPLATE_OPERATIONS = new Set([
   'cloneServerTemplate',
   'deleteServerTemplate',
 ]);
+/**
+ * Operations that take no id at all: creations, the viewer, and lists of the viewer's own account (checked in
+ * 'lists none of them either'). Nothing of another account can be named through them. Every operation of the
+ * schema is either here, in GLOBAL_IDS_ONLY, or called below with another account's ids: a new operation that
+ * is in none of them fails 'classifies every operation of the schema'.
+ */
+const TAKES_NO_ID = new Set([
+  'viewer',
+  'users',
+  'apiTokens',
+  'clouds',
+  'deployments',
+  'rightScripts',
+  'serverInfo',
+  'createAccount',
+  'createUser',
+  'createDeployment',
+  'createMultiCloudImage',
+  'createRightScript',
+  // Marketplace: the caller's own groups; creating one; accepting an invitation by its single-use code.
+  'accountGroups',
+  'createAccountGroup',
+  'acceptInvitation',
+]);
+
+/** Id arguments that name an MCI by their very name. */
+const MCI_ID_LEAVES = new Set(['multiCloudImageId', 'toMultiCloudImageId', 'newDefaultMultiCloudImageId']);
+/**
+ * Operations whose generic id arguments (`id`, `targetId`, `source.id`, `from.id`, `filter.componentIds`…) name
+ * a component of any kind, or an MCI: the first account's MCI stands for them. Any other id argument that
+ * `chooseOwn` doesn't place fails the test, naming it, so a new operation is called with an id of the object
+ * it really names (its own entry in `chooseOwn`), never with an MCI's by accident: that would answer NOT_FOUND
+ * and prove nothing.
+ */
+const ANY_COMPONENT_OPERATIONS = new Set([
+  'history',
+  'componentAt',
+  'diff',
+  'blame',
+  'verifyHistory',
+  'events',
+  'multiCloudImage',
+  'updateMultiCloudImage',
+  'commitMultiCloudImage',
+  'cloneMultiCloudImage',
+  'deleteMultiCloudImage',
+  // Marketplace and merge: components to merge, compare or publish.
+  'mergePreview',
+  'merge',
+  'publish',
+]);
+
+/** The first account's MCI for an id argument classified as naming one; a failure naming the argument otherwise. */
+function mciOrUnclassified(path: string, operation: string, mci: string): string {
+  const leaf = path.split('.').pop() as string;
+  if (MCI_ID_LEAVES.has(leaf) || ANY_COMPONENT_OPERATIONS.has(operation)) return mci;
+  throw new Error(
+    `tenant isolation: no id chosen for argument '${path}' of '${operation}': say in chooseOwn which of the first account's objects it names (or add the operation to ANY_COMPONENT_OPERATIONS if any component will do)`,
+  );
+}
+
 const CLOUD = 'aws-us-east-1';
 const IMAGE = starterImageId(CLOUD, STARTER_IMAGE_NAMES.centosX64);
 const SMALL = starterInstanceTypeId(CLOUD, 'small');
@@ -90,6 +153,18 @@ describe('tenant isolation: another account sees none of this account’s object
       { d: own['deployment'], t: template.id, c: CLOUD },
     );
     own['server'] = addServer.id;
+    // marketplace: a group with no other member, and the MCI's revision 1 published to it only
+    const { createAccountGroup } = await ok<{ createAccountGroup: { id: string } }>(
+      service.url,
+      `mutation { createAccountGroup(name: "Private group") { id } }`,
+    );
+    own['group'] = createAccountGroup.id;
+    const { publish } = await ok<{ publish: { id: string } }>(
+      service.url,
+      `mutation($m: ID!, $g: ID!) { publish(input: { componentId: $m, revision: 1, visibility: GROUPS, accountGroupIds: [$g] }) { id } }`,
+      { m: own['mci'], g: own['group'] },
+    );
+    own['publication'] = publish.id;
   });
   afterAll(() => service.stop());
 
@@ -105,9 +180,13 @@ describe('tenant isolation: another account sees none of this account’s object
     if (leaf === 'rightScriptId' || RIGHT_SCRIPT_OPERATIONS.has(operation)) return own['rightScript'];
     if (leaf === 'deploymentId' || operation === 'deployment') return own['deployment'];
     if (leaf === 'serverId') return own['server'];
+    if (leaf === 'groupId' || leaf === 'accountGroupIds') return own['group'];
+    // The account invited (the first account itself): what is foreign to the intruder is the group.
+    if (operation === 'inviteToAccountGroup' && leaf === 'accountId') return 'default';
+    if (leaf === 'publicationId' || operation === 'publication') return own['publication'];
     if (leaf === 'templateId' || leaf === 'serverTemplateId' || (leaf === 'id' && TEMPLATE_OPERATIONS.has(operation)))
       return own['template'];
-    return own['mci'];
+    return mciOrUnclassified(path, operation, own['mci'] as string);
   };
 
   it('answers NOT_FOUND, as for an id that never existed, to every operation given another account’s id, and writes nothing', async () => {
@@ -142,6 +221,9 @@ describe('tenant isolation: another account sees none of this account’s object
     );
     expect(covered).toEqual(expect.arrayContaining(['deployment', 'addServer', 'updateServer']));
     expect(covered).toEqual(expect.arrayContaining(['blame']));
+    expect(covered).toEqual(expect.arrayContaining(['mergePreview', 'merge'])); // target and source both the first account's MCI
+    expect(covered).toEqual(expect.arrayContaining(['publish', 'publication', 'deprecatePublication', 'inviteToAccountGroup']));
+    expect(covered).toEqual(expect.arrayContaining(['importPublication'])); // the GROUPS-only publication: not visible to the intruder
     expect(covered.filter((name) => name === 'events')).toHaveLength(2); // the change feed's query and subscription
     expect(covered).toEqual(expect.arrayContaining([...RIGHT_SCRIPT_OPERATIONS]));
     expect(covered).toEqual(
@@ -153,6 +235,21 @@ describe('tenant isolation: another account sees none of this account’s object
         'unbindRightScript',
       ]),
     );
+  });
+
+  it('classifies every operation of the schema: called with foreign ids, global ids only, or taking no id', () => {
+    const unclassified = rootOperations(schema)
+      .filter((operation) => idPaths(operation).length === 0 && !TAKES_NO_ID.has(operation.name))
+      .map((operation) => `${operation.kind} ${operation.name}`);
+    expect({ 'operations taking no id, missing from TAKES_NO_ID': unclassified }).toEqual({
+      'operations taking no id, missing from TAKES_NO_ID': [],
+    });
+    const names = new Set(rootOperations(schema).map((operation) => operation.name));
+    const stale = [...TAKES_NO_ID, ...ANY_COMPONENT_OPERATIONS].filter((name) => !names.has(name));
+    expect({ 'listed but not in the schema': stale }).toEqual({ 'listed but not in the schema': [] });
+    // Subscriptions go through the same matrix as queries and mutations (over a WebSocket).
+    const subscriptions = rootOperations(schema).filter((operation) => operation.kind === 'subscription');
+    expect(subscriptions.filter((operation) => idPaths(operation).length === 0).map((operation) => operation.name)).toEqual([]);
   });
 
   it('lists none of them either', async () => {
@@ -181,5 +278,15 @@ describe('tenant isolation: another account sees none of this account’s object
       intruder,
     );
     expect(serverTemplates.totalCount).toBe(0);
+    const { publications, accountGroups } = await ok<{ publications: { totalCount: number }; accountGroups: { totalCount: number } }>(
+      service.url,
+      `{ publications(filter: { includeDeprecated: true }) { totalCount } accountGroups { totalCount } }`,
+      {},
+      intruder,
+    );
+    expect({ publications: publications.totalCount, accountGroups: accountGroups.totalCount }).toEqual({
+      publications: 0,
+      accountGroups: 0,
+    });
   });
 });

@@ -289,7 +289,7 @@ export class EventStoreDbEventStore implements EventStore {
         maxCount: read.maxCount,
         deadline: this.deadline,
       });
-      for (const resolved of await readFully(reading)) {
+      for (const resolved of await readFully(reading, this.deadline, `reading '${stream}'`)) {
         const event = this.toRecorded(resolved);
         if (event) events.push(event);
       }
@@ -347,7 +347,7 @@ export class EventStoreDbEventStore implements EventStore {
       maxCount: count + 1,
       deadline: this.deadline,
     });
-    for (const resolved of await readFully(reading)) {
+    for (const resolved of await readFully(reading, this.deadline, 'reading the log')) {
       const position = resolved.event?.position;
       if (after && position && comparePositions(position, after) <= 0) continue;
       if (page.length < count) page.push(resolved);
@@ -377,6 +377,8 @@ export class EventStoreDbEventStore implements EventStore {
       for (let page = 0; page < MAX_SCAN_PAGES; page++) {
         const batch: AllStreamResolvedEvent[] = await readFully(
           this.client.readAll({ direction: BACKWARDS, fromPosition: from, maxCount: 16, deadline: this.deadline }),
+          this.deadline,
+          'reading the head of the log',
         );
         for (const resolved of batch) {
           if (resolved.event && !isSystem(resolved.event.streamId, resolved.event.type)) return resolved.event.position;
@@ -569,14 +571,38 @@ class ResubscribingSubscription implements EventSubscription {
   }
 }
 
+/** What the client's reads are besides iterables: they can be cancelled (the gRPC call) and destroyed (the stream). */
+interface ClientRead<T> extends AsyncIterable<T> {
+  cancel?(): Promise<void>;
+  destroy?(): void;
+}
+
 /**
- * Reads a (bounded) client read to its end. Never stop a read early: the client keeps the abandoned
- * gRPC call paused with unread messages, and its `dispose()` then waits for it forever.
+ * Reads a (bounded) client read to its end, within `deadlineMs`. Never just stop iterating a read: the
+ * client keeps the abandoned gRPC call paused with unread messages, and its `dispose()` then waits for
+ * it forever. The client ignores the `deadline` option for reads (server-streaming calls run with an
+ * infinite one), so a server that keeps the connection but stops answering would hold the read until
+ * the keep-alive gives up (20 s by default): past the deadline the call is cancelled (which ends it, so
+ * `dispose()` doesn't wait for it) and the read fails as unavailable.
  */
-async function readFully<T>(reading: AsyncIterable<T>): Promise<T[]> {
+async function readFully<T>(reading: ClientRead<T>, deadlineMs: number, doing: string): Promise<T[]> {
   const items: T[] = [];
-  for await (const item of reading) items.push(item);
-  return items;
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new EventStoreUnavailableError(`${doing}: EventStoreDB did not answer within ${deadlineMs} ms`));
+      void (reading.cancel?.() ?? Promise.resolve()).catch(() => undefined).finally(() => reading.destroy?.());
+    }, deadlineMs);
+  });
+  const drain = async (): Promise<T[]> => {
+    for await (const item of reading) items.push(item);
+    return items;
+  };
+  try {
+    return await Promise.race([drain(), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function isSystem(stream: string, type: string): boolean {
