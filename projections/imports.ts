@@ -6,8 +6,10 @@ import type { Projection } from './projection';
  * and `ComponentDeleted` events (every kind's stream: the events name their kind):
  *
  * - `rm_imports`: one row per imported component, with its origin (publication, publisher, component,
- *   revision, lineage). It answers "does this account have a copy of that revision?" in one batched
- *   read, and which of the account's components import a lineage. A deleted copy stays, flagged.
+ *   revision, lineage). It answers which of the account's components import a published lineage, in
+ *   one read for the merge's ancestry walk. A deleted copy stays, flagged: it is still an ancestor.
+ *   (Whether the account already has a copy of a revision is not read here: an import finds its copy
+ *   by the id derived from the origin, src/application/imports.ts, with no read model to lag.)
  *
  * Idempotent under replay: a row remembers the stream revision of the last event applied to it, and
  * an event at or below it is skipped.
@@ -39,7 +41,6 @@ export const importsProjection: Projection = {
        deleted              INTEGER NOT NULL,
        version              INTEGER NOT NULL
      )`,
-    `CREATE INDEX IF NOT EXISTS rm_imports_origin ON rm_imports (account_id, origin_component_id, origin_revision)`,
     `CREATE INDEX IF NOT EXISTS rm_imports_lineage ON rm_imports (account_id, origin_lineage)`,
   ],
   apply(event, db) {

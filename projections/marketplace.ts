@@ -34,9 +34,6 @@ export const MARKETPLACE_TABLES = [
   'rm_account_group_invitations',
 ] as const;
 
-const occurredAtOf = (event: RecordedEvent): string =>
-  typeof event.metadata.occurredAt === 'string' ? event.metadata.occurredAt : event.recordedAt.toISOString();
-
 function insertPublication(db: ReadModelWriter, event: RecordedEvent, record: PublicationRecord, dependencies: readonly unknown[]): void {
   db.run(
     `INSERT INTO rm_publications (id, kind, component_id, revision, lineage, publisher_account_id, visibility, short_description,
@@ -102,7 +99,6 @@ function applyGroupEvent(event: RecordedEvent, db: ReadModelWriter): void {
   const row = db.get<{ version: number | bigint }>('SELECT version FROM rm_account_groups WHERE id = ?', id);
   if (row && BigInt(row.version) >= event.revision) return;
   const domainEvent = { type: event.type, data: event.data } as AccountGroupEvent;
-  const at = occurredAtOf(event);
   switch (domainEvent.type) {
     case 'AccountGroupCreated': {
       const { ownerAccountId, name, createdAt } = domainEvent.data;
@@ -141,7 +137,7 @@ function applyGroupEvent(event: RecordedEvent, db: ReadModelWriter): void {
         'INSERT INTO rm_account_group_members (group_id, account_id, joined_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
         id,
         accountId,
-        acceptedAt ?? at,
+        acceptedAt,
       );
       db.run('UPDATE rm_account_groups SET version = ? WHERE id = ?', event.revision, id);
       return;

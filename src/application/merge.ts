@@ -19,10 +19,10 @@ import {
   type ImportedRevision,
 } from '../domain/versionControl/ancestry';
 import type { Change } from '../domain/versionControl/change';
-import type { MergeConflict, MergeContents, MergeResolution } from '../domain/versionControl/merge';
+import { checkResolutions, type MergeConflict, type MergeContents, type MergeResolution } from '../domain/versionControl/merge';
 import { recordedNode, type MergeAppliedData, type MergeCommandOf } from '../domain/versionControl/mergeCommand';
 import { assertRevisionNumber } from '../domain/versionControl/revisions';
-import { editableComponent, foldToRevision, type ComponentStateOf } from '../domain/versionControl/versioned';
+import { editableComponent, foldToRevision, revisionCommittedBy, type ComponentStateOf } from '../domain/versionControl/versioned';
 import { VersionConflictError } from '../eventStore/errors';
 import type { RecordedEvent } from '../eventStore/port';
 import type { Services } from '../services';
@@ -55,9 +55,6 @@ import { serverTemplateKind } from './serverTemplates';
  * HEAD was analysed; when another writer got in first, everything is read and decided again.
  */
 
-/** A resolutions list longer than this, or a path longer than this, is refused before anything is read. */
-export const MAX_RESOLUTIONS = 1000;
-export const MAX_RESOLUTION_PATH_LENGTH = 1024;
 /** An ancestry reaching more components than this is refused (far above any real history). */
 export const MAX_ANCESTRY_COMPONENTS = 1000;
 
@@ -127,25 +124,6 @@ export interface MergeReport {
   readonly conflicts: ReadonlyArray<MergeConflict & { readonly resolution: MergeResolution['choice'] | null }>;
 }
 
-/** Checks the caller's resolutions: bounded, each path once. */
-export function checkResolutions(resolutions: readonly MergeResolution[]): void {
-  if (resolutions.length > MAX_RESOLUTIONS) {
-    throw new DomainError(ErrorCode.BAD_USER_INPUT, `resolutions: expected at most ${MAX_RESOLUTIONS}, got ${resolutions.length}`);
-  }
-  const seen = new Set<string>();
-  resolutions.forEach(({ path }, index) => {
-    if (path.length === 0 || path.length > MAX_RESOLUTION_PATH_LENGTH) {
-      throw new DomainError(
-        ErrorCode.BAD_USER_INPUT,
-        `resolutions[${index}].path: expected 1 to ${MAX_RESOLUTION_PATH_LENGTH} characters, got ${path.length}`,
-      );
-    }
-    if (seen.has(path))
-      throw new DomainError(ErrorCode.BAD_USER_INPUT, `resolutions[${index}].path: expected each path once, got '${path}' again`);
-    seen.add(path);
-  });
-}
-
 /**
  * What merging `request.source` into the target's HEAD would do: its base, the changes it would apply
  * and the conflicts it would meet. The same refusals as `merge` (NOT_FOUND, READ_ONLY,
@@ -180,6 +158,7 @@ export async function mergeIntoHead(
   request: MergeRequest & { readonly resolutions?: readonly MergeResolution[] | null; readonly expectedVersion?: number | null },
 ): Promise<MergeReport> {
   const resolutions = request.resolutions ?? [];
+  // Before anything is read: the merge checks them again, but a bad list shouldn't cost a read of every stream first.
   checkResolutions(resolutions);
   for (let attempt = 0; ; attempt++) {
     const plan = await planMerge(services, context.accountId, kind, request);
@@ -204,29 +183,18 @@ export async function mergeIntoHead(
       const written = await runCommand(services, kind.command, request.targetId, kind.toCommand(command), context, {
         expectedRevision: BigInt(plan.version),
       });
-      const choice = new Map(resolutions.map((resolution) => [resolution.path, resolution.choice]));
       return {
         ...reportOf(plan),
         version: written.version,
         changes: kind.diff(plan.ours, outcome.merged),
         // A merge that was written had no conflict left: these are the ones the resolutions settled.
-        conflicts: conflictsOf(kind, plan, outcome.resolved).map((conflict) => ({
-          ...conflict,
-          resolution: choice.get(conflict.path) ?? null,
-        })),
+        conflicts: outcome.resolved.map(({ choice, ...conflict }) => ({ ...conflict, resolution: choice })),
       };
     } catch (error) {
       const retry = error instanceof VersionConflictError && (expectedVersion === undefined || expectedVersion === null);
       if (!retry || attempt >= COMMIT_RETRIES) throw error;
     }
   }
-}
-
-/** The conflicts the resolutions settled, with their three values: a merge without resolutions meets exactly them. */
-function conflictsOf(kind: MergeKind, plan: MergePlan, resolved: readonly MergeResolution[]): MergeConflict[] {
-  if (resolved.length === 0) return [];
-  const paths = new Set(resolved.map((resolution) => resolution.path));
-  return kind.merge(plan.baseContent, plan.ours, plan.theirs, []).conflicts.filter((conflict) => paths.has(conflict.path));
 }
 
 /** Everything a merge decision rests on, read from the streams. */
@@ -363,7 +331,10 @@ class StreamAncestry implements AncestryWorld {
     return state.head;
   }
 
-  /** The account's imports of these published lineages (the read models: imports were waited for when they were made). */
+  /**
+   * The account's imports of these published lineages, deleted ones too (their revision 1 is still a
+   * base), from the read models: every import was waited for when it was made.
+   */
   private readImports(lineages: readonly string[]): void {
     for (const lineage of lineages) this.imports.set(lineage, []);
     for (const copy of this.services.queries.imports.localCopiesOfLineages(this.accountId, lineages)) {
@@ -395,7 +366,7 @@ function ancestryOf(id: string, stream: LoadedAny, accountId: string): AncestryC
       const data = event.data as MergeAppliedData;
       steps.push({ type: 'merge', source: data.source, version });
     }
-    const revision = revisionAfter(event);
+    const revision = revisionCommittedBy(event);
     if (revision !== undefined && revision > latest) {
       latest = revision;
       steps.push({ type: 'commit', revision, version });
@@ -408,10 +379,4 @@ function ancestryOf(id: string, stream: LoadedAny, accountId: string): AncestryC
     eventOrder: stream.recorded.map((recorded: RecordedEvent) => recorded.position),
     steps,
   };
-}
-
-function revisionAfter(event: DomainEvent): number | undefined {
-  if (event.type !== 'RevisionCommitted') return undefined;
-  const revision = (event.data as { revision?: unknown }).revision;
-  return typeof revision === 'number' ? revision : undefined;
 }

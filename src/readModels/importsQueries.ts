@@ -2,19 +2,15 @@ import type { ImportOrigin } from '../domain/versionControl/versioned';
 import { StatementCache, type SqliteDatabase } from '../sqlite/database';
 import type { QueryRecorder } from './queryRecorder';
 
-/** A component of the account that is an import (not deleted), and where it came from. */
+/** A component of the account that is an import, and where it came from. */
 export interface LocalCopyRow {
   /** The local (read-only) component's id. */
   readonly id: string;
   readonly kind: string;
   readonly accountId: string;
   readonly origin: ImportOrigin;
-}
-
-/** A published revision, as `localCopies` looks it up. */
-export interface OriginRevision {
-  readonly componentId: string;
-  readonly revision: number;
+  /** Deleted since: its revision 1 stays readable, so it still stands in its lineage's ancestry. */
+  readonly deleted: boolean;
 }
 
 interface ImportSqlRow {
@@ -26,10 +22,11 @@ interface ImportSqlRow {
   origin_component_id: string;
   origin_revision: number;
   origin_lineage: string;
+  deleted: number;
 }
 
 const COLUMNS =
-  'component_id, kind, account_id, publication_id, publisher_account_id, origin_component_id, origin_revision, origin_lineage';
+  'component_id, kind, account_id, publication_id, publisher_account_id, origin_component_id, origin_revision, origin_lineage, deleted';
 
 const toLocalCopy = (row: ImportSqlRow): LocalCopyRow => ({
   id: row.component_id,
@@ -42,12 +39,13 @@ const toLocalCopy = (row: ImportSqlRow): LocalCopyRow => ({
     revision: Number(row.origin_revision),
     lineage: row.origin_lineage,
   },
+  deleted: Number(row.deleted) !== 0,
 });
 
 /**
  * Reads of `rm_imports` (projections/imports.ts): an account's local copies of published revisions.
- * Scoped to the account at every read; each is one statement whatever the batch size (the keys travel
- * as one JSON parameter). Rows come in no promised order: a DataLoader puts them in key order.
+ * Scoped to the account at every read; one statement whatever the number of keys (they travel as one
+ * JSON parameter).
  */
 export class ImportQueries {
   private readonly statements: StatementCache;
@@ -60,31 +58,18 @@ export class ImportQueries {
   }
 
   /**
-   * The account's copies (not deleted) of the given origin revisions. Usually one per origin; more
-   * only if two imports raced past each other, which the derived ids of src/application/imports.ts
-   * prevent.
+   * The account's copies of any revision of the given published lineages, oldest origin revision first;
+   * deleted ones too. Merge walks these to link an import to the account's import of the previous
+   * published revision: a deleted copy's committed revision 1 is still in its stream, so it still
+   * serves as a base, as a deleted clone source does.
    */
-  localCopies(accountId: string, origins: readonly OriginRevision[]): LocalCopyRow[] {
-    this.recorder.record('imports.localCopies');
-    if (origins.length === 0) return [];
-    const rows = this.statements
-      .get(
-        `SELECT ${COLUMNS} FROM rm_imports
-         WHERE account_id = ? AND deleted = 0
-           AND (origin_component_id, origin_revision) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))`,
-      )
-      .all(accountId, JSON.stringify(origins.map((origin) => [origin.componentId, origin.revision]))) as ImportSqlRow[];
-    return rows.map(toLocalCopy);
-  }
-
-  /** The account's copies (not deleted) of any revision of the given published lineages, oldest origin revision first. */
   localCopiesOfLineages(accountId: string, lineages: readonly string[]): LocalCopyRow[] {
     this.recorder.record('imports.localCopiesOfLineages');
     if (lineages.length === 0) return [];
     const rows = this.statements
       .get(
         `SELECT ${COLUMNS} FROM rm_imports
-         WHERE account_id = ? AND deleted = 0 AND origin_lineage IN (SELECT value FROM json_each(?))
+         WHERE account_id = ? AND origin_lineage IN (SELECT value FROM json_each(?))
          ORDER BY origin_lineage, origin_revision, component_id`,
       )
       .all(accountId, JSON.stringify(lineages)) as ImportSqlRow[];

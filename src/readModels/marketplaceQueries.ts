@@ -114,15 +114,18 @@ interface PublicationSqlRow {
   sort_key: string;
 }
 
+/** Whether the account bound twice (`?, ?`) owns or is a member of group `g`: the groups it sees, and whose publications it sees. */
+const OWNS_OR_BELONGS_TO_G = `(g.owner_account_id = ? OR EXISTS (SELECT 1 FROM rm_account_group_members m WHERE m.group_id = g.id AND m.account_id = ?))`;
+
 /**
  * Whether the account bound three times (`?, ?, ?`) may see publication `alias`: it is PUBLIC, the
  * account published it, or it is shared with a group the account owns or is a member of.
  */
-export const visibleToAccount = (alias: string): string => `(${alias}.visibility = 'PUBLIC' OR ${alias}.publisher_account_id = ? OR EXISTS (
+const visibleToAccount = (alias: string): string => `(${alias}.visibility = 'PUBLIC' OR ${alias}.publisher_account_id = ? OR EXISTS (
     SELECT 1 FROM rm_publication_groups pg JOIN rm_account_groups g ON g.id = pg.group_id
-    WHERE pg.publication_id = ${alias}.id
-      AND (g.owner_account_id = ? OR EXISTS (SELECT 1 FROM rm_account_group_members m WHERE m.group_id = g.id AND m.account_id = ?))))`;
+    WHERE pg.publication_id = ${alias}.id AND ${OWNS_OR_BELONGS_TO_G}))`;
 const VISIBLE_TO_ACCOUNT = visibleToAccount('p');
+const GROUP_SELECT = 'SELECT g.id, g.owner_account_id, g.name, g.created_at, g.sort_key FROM rm_account_groups g';
 
 const visibleTo = (accountId: string): string[] => [accountId, accountId, accountId];
 
@@ -268,17 +271,12 @@ export class MarketplaceQueries {
     totalCount: number;
   } {
     this.recorder.record('accountGroupsPage');
-    const mine = `(g.owner_account_id = ? OR EXISTS (SELECT 1 FROM rm_account_group_members m WHERE m.group_id = g.id AND m.account_id = ?))`;
     const rows = this.statements
-      .get(
-        `SELECT g.id, g.owner_account_id, g.name, g.created_at, g.sort_key FROM rm_account_groups g WHERE ${mine} AND g.sort_key > ? ORDER BY g.sort_key LIMIT ?`,
-      )
+      .get(`${GROUP_SELECT} WHERE ${OWNS_OR_BELONGS_TO_G} AND g.sort_key > ? ORDER BY g.sort_key LIMIT ?`)
       .all(request.accountId, request.accountId, request.afterSortKey ?? '', request.first + 1) as AccountGroupSqlRow[];
     const { total } = this.statements
-      .get(`SELECT count(*) AS total FROM rm_account_groups g WHERE ${mine}`)
-      .get(request.accountId, request.accountId) as {
-      total: number;
-    };
+      .get(`SELECT count(*) AS total FROM rm_account_groups g WHERE ${OWNS_OR_BELONGS_TO_G}`)
+      .get(request.accountId, request.accountId) as { total: number };
     return {
       groups: rows.slice(0, request.first).map(toAccountGroup),
       hasNextPage: rows.length > request.first,
@@ -292,11 +290,7 @@ export class MarketplaceQueries {
     if (ids.length === 0) return [];
     return (
       this.statements
-        .get(
-          `SELECT g.id, g.owner_account_id, g.name, g.created_at, g.sort_key FROM rm_account_groups g
-           WHERE g.id IN (${IDS})
-             AND (g.owner_account_id = ? OR EXISTS (SELECT 1 FROM rm_account_group_members m WHERE m.group_id = g.id AND m.account_id = ?))`,
-        )
+        .get(`${GROUP_SELECT} WHERE g.id IN (${IDS}) AND ${OWNS_OR_BELONGS_TO_G}`)
         .all(JSON.stringify(ids), accountId, accountId) as AccountGroupSqlRow[]
     ).map(toAccountGroup);
   }
@@ -352,10 +346,7 @@ export class MarketplaceQueries {
     if (groupIds.length === 0) return false;
     return (
       this.statements
-        .get(
-          `SELECT 1 FROM rm_account_groups g WHERE g.id IN (${IDS})
-             AND (g.owner_account_id = ? OR EXISTS (SELECT 1 FROM rm_account_group_members m WHERE m.group_id = g.id AND m.account_id = ?))`,
-        )
+        .get(`SELECT 1 FROM rm_account_groups g WHERE g.id IN (${IDS}) AND ${OWNS_OR_BELONGS_TO_G}`)
         .get(JSON.stringify(groupIds), accountId, accountId) !== undefined
     );
   }

@@ -8,6 +8,7 @@ import {
   GROUPS,
   INVITE,
   PUBLICATION,
+  PUBLICATIONS,
   createGroup,
   invite,
   publicationsAs,
@@ -81,11 +82,16 @@ describe('account groups and who sees what', () => {
     const { acceptInvitation } = await ok<{ acceptInvitation: GroupView }>(url, ACCEPT, { code: inviteToAccountGroup.code }, member.admin);
     // A member sees the group, not who else is in it.
     expect(acceptInvitation).toMatchObject({ id: group.id, isOwner: false, owner: { id: 'default' }, members: null, invitations: null });
-    expect((await groupsOf(member.admin)).map((g) => g.id)).toEqual([group.id]);
+    expect(await groupsOf(member.admin)).toEqual([
+      expect.objectContaining({ id: group.id, isOwner: false, members: null, invitations: null }),
+    ]);
     // The owner sees the member.
     const [owned] = (await groupsOf(publisher)).filter((g) => g.id === group.id);
     expect(owned).toMatchObject({ members: [{ account: { id: member.accountId, name: 'Member Corp' } }], invitations: [] });
     expect(await groupsOf(outsider.admin)).toEqual([]);
+    const counted = async (headers: Headers): Promise<number> =>
+      (await ok<{ accountGroups: { totalCount: number } }>(url, GROUPS, {}, headers)).accountGroups.totalCount;
+    expect({ member: await counted(member.admin), outsider: await counted(outsider.admin) }).toEqual({ member: 1, outsider: 0 });
 
     // Single use: the same code again, by anyone, is NOT_FOUND like a code that never existed.
     const before = await service.services.store.headPosition();
@@ -147,7 +153,7 @@ describe('account groups and who sees what', () => {
       const refused = await fails(url, INVITE, { groupId, accountId: invitee.accountId }, headers);
       expect({ code: refused.code, message: refused.message }).toEqual({
         code: 'NOT_FOUND',
-        message: `no such account group '${groupId}'`,
+        message: `no account group '${groupId}' owned by your account`,
       });
     }
     const owner = await fails(url, INVITE, { groupId: group.id, accountId: 'default' }, publisher);
@@ -266,6 +272,37 @@ describe('account groups and who sees what', () => {
       // The application's door answers the same.
       expect(visiblePublication(service.services, matrixMember.accountId, groupPublication.id).id).toBe(groupPublication.id);
       expect(() => visiblePublication(service.services, matrixOutsider.accountId, groupPublication.id)).toThrow('no such publication');
+    });
+
+    it('counts only what each account may see, whatever the filter: totalCount never tells of a hidden publication', async () => {
+      const totalCount = async (headers: Headers, filter: Record<string, unknown>): Promise<number> =>
+        (
+          await ok<{ publications: { totalCount: number } }>(
+            url,
+            PUBLICATIONS,
+            { filter: { category: 'matrix', ...filter }, first: 1 },
+            headers,
+          )
+        ).publications.totalCount;
+      const hidden = otherGroupPublication;
+      const filters: Array<[string, Record<string, unknown>]> = [
+        ['none', {}],
+        ['its component', { componentId: hidden.componentId }],
+        ['its lineage', { lineage: hidden.lineage }],
+        ['its kind', { kind: hidden.kind }],
+        ['newest of its lineage', { lineage: hidden.lineage, newestOnly: true }],
+        ['deprecated too', { componentId: hidden.componentId, includeDeprecated: true }],
+      ];
+      for (const [name, filter] of filters) {
+        const counts = {
+          publisher: await totalCount(publisher, filter),
+          member: await totalCount(matrixMember.admin, filter),
+          outsider: await totalCount(matrixOutsider.admin, filter),
+        };
+        // Unfiltered, each sees 3 / 3 / 1 of the matrix's 4; narrowed to the hidden one (the only RightScript), only its publisher counts it.
+        const expected = name === 'none' ? { publisher: 3, member: 3, outsider: 1 } : { publisher: 1, member: 0, outsider: 0 };
+        expect({ filter: name, counts }).toEqual({ filter: name, counts: expected });
+      }
     });
 
     it('shows a new member the group’s earlier publications once the invitation is accepted', async () => {

@@ -1,13 +1,13 @@
 import { join } from 'node:path';
 import { marketplaceProjection } from '../../projections/marketplace';
-import type { ReadModelWriter, SqlValue } from '../../projections/projection';
 import { publicationIdOf } from '../../src/application/marketplace';
 import type { RecordedEvent } from '../../src/eventStore/port';
 import { openReadModelDatabase } from '../../src/readModels/readModelDatabase';
 import type { SqliteDatabase } from '../../src/sqlite/database';
 import { fails, ok, secondAccount, tokenWithRoles, type Headers } from '../support/api';
+import { replayProjection } from '../support/projectionReplay';
 import { dumpTables } from '../support/projections';
-import { startTestService, type TestService } from '../support/service';
+import { ADMIN, startTestService, type TestService } from '../support/service';
 import {
   DEPRECATE,
   PUBLICATION,
@@ -188,6 +188,9 @@ describe('publishing over GraphQL', () => {
   it('checks the audience: GROUPS needs groups the account owns, PUBLIC names none; nothing written on refusal', async () => {
     const mci = await createMci(url, 'Audience', [EAST], { commit: true });
     const theirGroup = await createGroup(url, 'Their group', consumer.admin);
+    // A group the account only belongs to is not one it may publish to: the same answer as any other.
+    const joinedGroup = await createGroup(url, 'Joined group', consumer.admin);
+    await joinGroup(url, joinedGroup.id, { accountId: 'default', admin: ADMIN }, consumer.admin);
     const before = await nothingWritten(mci, 1);
     const cases: Array<[Record<string, unknown>, string, string]> = [
       [{ visibility: 'GROUPS' }, 'BAD_USER_INPUT', 'accountGroupIds: visibility GROUPS needs at least one account group you own, got none'],
@@ -196,8 +199,17 @@ describe('publishing over GraphQL', () => {
         'BAD_USER_INPUT',
         'accountGroupIds: visibility GROUPS needs at least one account group you own, got none',
       ],
-      [{ visibility: 'GROUPS', accountGroupIds: [theirGroup.id] }, 'NOT_FOUND', `no such account group '${theirGroup.id}'`],
-      [{ visibility: 'GROUPS', accountGroupIds: [GHOST] }, 'NOT_FOUND', `no such account group '${GHOST}'`],
+      [
+        { visibility: 'GROUPS', accountGroupIds: [theirGroup.id] },
+        'NOT_FOUND',
+        `no account group '${theirGroup.id}' owned by your account`,
+      ],
+      [{ visibility: 'GROUPS', accountGroupIds: [GHOST] }, 'NOT_FOUND', `no account group '${GHOST}' owned by your account`],
+      [
+        { visibility: 'GROUPS', accountGroupIds: [joinedGroup.id] },
+        'NOT_FOUND',
+        `no account group '${joinedGroup.id}' owned by your account`,
+      ],
       [
         { visibility: 'GROUPS', accountGroupIds: ['g'.repeat(129)] },
         'BAD_USER_INPUT',
@@ -468,16 +480,8 @@ describe('publishing over GraphQL', () => {
     const replayed: SqliteDatabase = openReadModelDatabase(join(service.dataDir, 'marketplace-replayed.sqlite'));
     try {
       for (const sql of marketplaceProjection.schema) replayed.exec(sql);
-      const writer: ReadModelWriter = {
-        run: (sql, ...params: SqlValue[]) => void replayed.prepare(sql).run(...params),
-        get: <Row>(sql: string, ...params: SqlValue[]) => replayed.prepare(sql).get(...params) as Row | undefined,
-        all: <Row>(sql: string, ...params: SqlValue[]) => replayed.prepare(sql).all(...params) as Row[],
-      };
-      for (let pass = 0; pass < 2; pass++) {
-        replayed.transaction(() => {
-          for (const event of events) marketplaceProjection.apply(event, writer);
-        })();
-      }
+      replayProjection(replayed, marketplaceProjection, events);
+      replayProjection(replayed, marketplaceProjection, events);
       const live = dumpTables(service.services.readModels, marketplaceProjection.tables);
       expect(live['rm_publications']?.length).toBeGreaterThanOrEqual(10);
       expect(live['rm_account_group_members']?.length).toBeGreaterThanOrEqual(1);

@@ -1,6 +1,6 @@
 import { fails, ok, secondAccount, type Headers } from '../support/api';
-import { startEsdbTestServer } from '../support/esdbTestServer';
-import { ADMIN, startTestService, type TestService } from '../support/service';
+import { ADMIN, type TestService } from '../support/service';
+import { SERVICE_STORES } from '../support/serviceStores';
 import { IMPORT, importAs, publishTemplate, TEMPLATE_FIELDS as IMPORTED_TEMPLATE_FIELDS } from './importsFixtures';
 import { createGroup, join, PUBLICATION, PUBLICATIONS, publicationsAs, publishAs } from './marketplaceFixtures';
 import { clone, commit, MERGE, merge, PREVIEW, refusedMerge, setDescription } from './mergeFixtures';
@@ -26,31 +26,7 @@ interface TemplateView {
 
 const TEMPLATE = `query($id: ID!) { serverTemplate(id: $id) { ${IMPORTED_TEMPLATE_FIELDS} } }`;
 
-const stores: Array<{ name: string; start: () => Promise<{ service: TestService; stop: () => Promise<void> }> }> = [
-  {
-    name: 'SQLite',
-    start: async () => {
-      const service = await startTestService();
-      return { service, stop: () => service.stop() };
-    },
-  },
-  {
-    name: 'EventStoreDB',
-    start: async () => {
-      const esdb = await startEsdbTestServer();
-      const service = await startTestService({ EVENT_STORE: 'eventstoredb', EVENTSTORE_URL: esdb.url });
-      return {
-        service,
-        stop: async () => {
-          await service.stop();
-          await esdb.close();
-        },
-      };
-    },
-  },
-];
-
-describe.each(stores)('the marketplace story on $name', (store) => {
+describe.each(SERVICE_STORES)('the marketplace story on $name', (store) => {
   let service: TestService;
   let stop: () => Promise<void>;
   beforeAll(async () => {

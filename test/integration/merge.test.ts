@@ -5,6 +5,7 @@ import { VersionConflictError } from '../../src/eventStore/errors';
 import type { EventStore } from '../../src/eventStore/port';
 import type { Services } from '../../src/services';
 import { ok, secondAccount, type Headers } from '../support/api';
+import { storeWithAppend } from '../support/failingStore';
 import { startTestService, type TestService } from '../support/service';
 import { clone, commit, head, history, merge, paths, preview, refusedMerge, refusedPreview, setDescription } from './mergeFixtures';
 import { DFW, EAST, EU, createMci, createScript, mapCloud } from './serverTemplatesFixtures';
@@ -26,20 +27,12 @@ const context: CommandContext = { accountId: 'default', actorId: 'merge-test', c
  */
 function storeRacedOn(store: EventStore, stream: string, meanwhile: () => Promise<unknown>): { store: EventStore; raced: () => number } {
   let raced = 0;
-  const racing = new Proxy(store, {
-    get(target, property) {
-      if (property === 'append') {
-        return (async (appendTo, events, options) => {
-          if (appendTo === stream && raced === 0) {
-            raced++;
-            await meanwhile();
-          }
-          return target.append(appendTo, events, options);
-        }) satisfies EventStore['append'];
-      }
-      const value: unknown = Reflect.get(target, property, target);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
+  const racing = storeWithAppend(store, async (append, appendTo, events, options) => {
+    if (appendTo === stream && raced === 0) {
+      raced++;
+      await meanwhile();
+    }
+    return append(appendTo, events, options);
   });
   return { store: racing, raced: () => raced };
 }

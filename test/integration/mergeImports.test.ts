@@ -1,4 +1,4 @@
-import { secondAccount, type Headers } from '../support/api';
+import { ok, secondAccount, type Headers } from '../support/api';
 import { ADMIN, startTestService, type TestService } from '../support/service';
 import { importAs } from './importsFixtures';
 import { publishAs } from './marketplaceFixtures';
@@ -10,7 +10,8 @@ import { EAST, EU, createMci, mapCloud } from './serverTemplatesFixtures';
  * consumer only as imports; the consumer clones its first import, and each newer import merges into
  * the clone against the import of the previous published revision (imports of one published lineage
  * are linear). An import itself is read-only; the publisher's own components are never an ancestor
- * the consumer can reach, nor can the publisher reach the consumer's.
+ * the consumer can reach, nor can the publisher reach the consumer's. A deleted import keeps its place
+ * in the lineage: its revision 1 stays readable, as a deleted clone source's revisions do.
  */
 
 describe('merging across imports of one published lineage', () => {
@@ -80,5 +81,24 @@ describe('merging across imports of one published lineage', () => {
       code: 'NOT_FOUND',
       message: 'no such component',
     });
+  });
+
+  it('still merges against an import the consumer deleted: its revision 1 stays the base, as a deleted clone source would', async () => {
+    const url = service.url;
+    const published = await createMci(url, 'Deleted-import image', [EAST], { commit: true });
+    const first = await importAs(url, (await publishAs(url, { componentId: published, revision: 1 })).id, consumer);
+    const ours = await clone(url, 'MultiCloudImage', first.id, 1, consumer);
+    await setDescription(url, 'MultiCloudImage', ours, 'ours: tuned', consumer);
+    await ok(url, `mutation($id: ID!) { deleteMultiCloudImage(id: $id) }`, { id: first.id }, consumer);
+
+    await mapCloud(url, published, EU);
+    expect(await commit(url, 'MultiCloudImage', published)).toBe(2);
+    const second = await importAs(url, (await publishAs(url, { componentId: published, revision: 2 })).id, consumer);
+    const previewed = await preview(url, ours, { id: second.id, revision: 1 }, consumer);
+    expect(previewed).toMatchObject({ alreadyMerged: false, base: { id: first.id, revision: 1, version: null }, conflicts: [] });
+    expect(paths(previewed)).toEqual([`settings.${EU}`]);
+    const merged = await merge(url, ours, { id: second.id, revision: 1 }, { headers: consumer });
+    expect(merged).toMatchObject({ base: { id: first.id, revision: 1 }, component: { description: 'ours: tuned' } });
+    expect(paths(merged)).toEqual([`settings.${EU}`]);
   });
 });

@@ -1,7 +1,7 @@
 import { STARTER_IMAGE_NAMES, starterImageId, starterInstanceTypeId } from '../../src/application/starterCatalog';
 import { fails, ok } from '../support/api';
-import { startEsdbTestServer, type EsdbTestServer } from '../support/esdbTestServer';
-import { startTestService, type TestService } from '../support/service';
+import { type TestService } from '../support/service';
+import { SERVICE_STORES } from '../support/serviceStores';
 
 /*
  * The whole life of a MultiCloud Image over real HTTP, against a real SQLite file: create → map three
@@ -48,31 +48,7 @@ async function afterInstant(instant: Date): Promise<void> {
   while (Date.now() <= instant.getTime()) await new Promise((resolve) => setTimeout(resolve, 1));
 }
 
-const stores: Array<{ name: string; start: () => Promise<{ service: TestService; stop: () => Promise<void> }> }> = [
-  {
-    name: 'sqlite',
-    start: async () => {
-      const service = await startTestService();
-      return { service, stop: () => service.stop() };
-    },
-  },
-  {
-    name: 'eventstoredb',
-    start: async () => {
-      const esdb: EsdbTestServer = await startEsdbTestServer();
-      const service = await startTestService({ EVENT_STORE: 'eventstoredb', EVENTSTORE_URL: esdb.url });
-      return {
-        service,
-        stop: async () => {
-          await service.stop();
-          await esdb.close();
-        },
-      };
-    },
-  },
-];
-
-describe.each(stores)('MultiCloud Image lifecycle over GraphQL on $name', (store) => {
+describe.each(SERVICE_STORES)('MultiCloud Image lifecycle over GraphQL on $name', (store) => {
   let service: TestService;
   let stop: () => Promise<void>;
   beforeAll(async () => {

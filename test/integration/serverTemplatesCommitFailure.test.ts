@@ -3,9 +3,8 @@ import { createMultiCloudImage, loadMultiCloudImage, mapImage } from '../../src/
 import { createRightScript, loadRightScript } from '../../src/application/rightScripts';
 import { bindRightScript, commitServerTemplate, createServerTemplate, loadServerTemplate } from '../../src/application/serverTemplates';
 import { STARTER_IMAGE_NAMES, starterImageId, starterInstanceTypeId } from '../../src/application/starterCatalog';
-import { EventStoreUnavailableError } from '../../src/eventStore/errors';
-import type { EventStore } from '../../src/eventStore/port';
 import type { Services } from '../../src/services';
+import { storeFailingOn } from '../support/failingStore';
 import { startTestService, type TestService } from '../support/service';
 
 /*
@@ -17,22 +16,6 @@ import { startTestService, type TestService } from '../support/service';
 
 const EAST = 'aws-us-east-1';
 const context: CommandContext = { accountId: 'default', actorId: 'failure-test', correlationId: 'failure-test' };
-
-/** The service's store, except that appends to `failing` streams fail as if the store went away. */
-function storeFailingOn(store: EventStore, failing: Set<string>): EventStore {
-  return new Proxy(store, {
-    get(target, property) {
-      if (property === 'append') {
-        return (async (stream, events, options) => {
-          if (failing.has(stream)) throw new EventStoreUnavailableError(`injected outage appending to ${stream}`);
-          return target.append(stream, events, options);
-        }) satisfies EventStore['append'];
-      }
-      const value: unknown = Reflect.get(target, property, target);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-}
 
 describe('committing a ServerTemplate with HEAD dependencies when the store fails midway', () => {
   let service: TestService;

@@ -63,11 +63,11 @@ describe('account group decider', () => {
     spec
       .given([created])
       .when(invite(THIRD, 'inv-1', 'h1', GUEST))
-      .thenFails('NOT_FOUND', /^no such account group 'g-1'$/);
+      .thenFails('NOT_FOUND', /^no account group 'g-1' owned by your account$/);
     spec
       .given([])
       .when(invite(GUEST))
-      .thenFails('NOT_FOUND', /^no such account group 'g-1'$/);
+      .thenFails('NOT_FOUND', /^no account group 'g-1' owned by your account$/);
   });
 
   it('inviting again replaces the open invitation: the earlier code no longer works', () => {

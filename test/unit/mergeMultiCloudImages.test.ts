@@ -1,5 +1,5 @@
 import { fold } from '../../src/domain/decider';
-import { DomainError, ErrorCode } from '../../src/domain/errors';
+import { ErrorCode } from '../../src/domain/errors';
 import { mergeMultiCloudImages, multiCloudImageMergeEvents } from '../../src/domain/multiCloudImages/merge';
 import {
   multiCloudImageDecider,
@@ -8,6 +8,7 @@ import {
   type MultiCloudImageState,
 } from '../../src/domain/multiCloudImages/multiCloudImage';
 import { assertNoConflicts, type MergeResolution } from '../../src/domain/versionControl/merge';
+import { domainErrorOf } from '../support/domainErrors';
 
 const setting = (cloudId: string, imageId = 'img-1', instanceTypeId = 'small'): MultiCloudImageSetting => ({
   cloudId,
@@ -41,16 +42,6 @@ function foldMergeEvents(ours: MultiCloudImageContent, merged: MultiCloudImageCo
   const state = fold(multiCloudImageDecider, multiCloudImageMergeEvents(ours, merged), start);
   if (state.status !== 'active') throw new Error(`expected an active MCI, got ${state.status}`);
   return state.head;
-}
-
-function domainErrorOf(run: () => unknown): DomainError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected a DomainError, got none');
 }
 
 describe('MultiCloud Image merge', () => {
@@ -125,9 +116,21 @@ describe('MultiCloud Image merge', () => {
       merged: content('Ours', setting('aws-us-east-1', 'img-3')),
       conflicts: [],
       resolved: [
-        { path: 'name', choice: 'OURS' },
-        { path: 'settings.aws-eu-west-1', choice: 'THEIRS' },
-        { path: 'settings.aws-us-east-1', choice: 'THEIRS' },
+        { path: 'name', base: base.name, ours: 'Ours', theirs: 'Theirs', choice: 'OURS' },
+        {
+          path: 'settings.aws-eu-west-1',
+          base: setting('aws-eu-west-1'),
+          ours: setting('aws-eu-west-1', 'img-9'),
+          theirs: null,
+          choice: 'THEIRS',
+        },
+        {
+          path: 'settings.aws-us-east-1',
+          base: setting('aws-us-east-1'),
+          ours: setting('aws-us-east-1', 'img-2'),
+          theirs: setting('aws-us-east-1', 'img-3'),
+          choice: 'THEIRS',
+        },
       ],
     });
   });
@@ -140,7 +143,7 @@ describe('MultiCloud Image merge', () => {
       [{ path: 'description', choice: 'THEIRS' }],
     );
     expect(outcome.conflicts.map((conflict) => conflict.path)).toEqual(['name']);
-    expect(outcome.resolved).toEqual([{ path: 'description', choice: 'THEIRS' }]);
+    expect(outcome.resolved).toEqual([{ path: 'description', base: base.description, ours: 'o', theirs: 't', choice: 'THEIRS' }]);
     expect(outcome.merged).toEqual({ ...base, name: 'Ours', description: 't' });
   });
 
@@ -167,10 +170,16 @@ describe('MultiCloud Image merge', () => {
     );
     expect([twice.code, twice.message]).toEqual([
       ErrorCode.BAD_USER_INPUT,
-      "resolutions[1].path: expected each path resolved once, got 'name' again",
+      "resolutions[1].path: expected each path once, got 'name' again",
     ]);
     const bad = domainErrorOf(() => mergeMultiCloudImages(...sides, [{ path: 'name', choice: 'MINE' } as unknown as MergeResolution]));
     expect([bad.code, bad.message]).toEqual([ErrorCode.BAD_USER_INPUT, "resolutions[0].choice: expected one of OURS, THEIRS, got 'MINE'"]);
+    // The bounds the API checks before reading anything hold for the pure merge too.
+    const empty = domainErrorOf(() => mergeMultiCloudImages(...sides, [{ path: '', choice: 'OURS' }]));
+    expect([empty.code, empty.message]).toEqual([ErrorCode.BAD_USER_INPUT, 'resolutions[0].path: expected 1 to 1024 characters, got 0']);
+    const many = Array.from({ length: 1001 }, (_, i): MergeResolution => ({ path: `p${i}`, choice: 'OURS' }));
+    const tooMany = domainErrorOf(() => mergeMultiCloudImages(...sides, many));
+    expect([tooMany.code, tooMany.message]).toEqual([ErrorCode.BAD_USER_INPUT, 'resolutions: expected at most 1000, got 1001']);
   });
 
   it('assertNoConflicts refuses an outcome with unresolved conflicts as MERGE_CONFLICT listing them', () => {

@@ -1,5 +1,5 @@
 import { fold } from '../../src/domain/decider';
-import { DomainError, ErrorCode } from '../../src/domain/errors';
+import { ErrorCode } from '../../src/domain/errors';
 import { mergeRightScripts, rightScriptMergeEvents } from '../../src/domain/rightScripts/merge';
 import {
   MAX_INPUTS,
@@ -8,6 +8,7 @@ import {
   type RightScriptContent,
   type RightScriptInput,
 } from '../../src/domain/rightScripts/rightScript';
+import { domainErrorOf } from '../support/domainErrors';
 
 const input = (name: string, type: RightScriptInput['type'] = 'TEXT', defaultValue: string | null = null): RightScriptInput => ({
   name,
@@ -41,16 +42,6 @@ function foldMergeEvents(ours: RightScriptContent, merged: RightScriptContent): 
   const state = fold(rightScriptDecider, rightScriptMergeEvents(ours, merged), start);
   if (state.status !== 'active') throw new Error(`expected an active RightScript, got ${state.status}`);
   return state.head;
-}
-
-function domainErrorOf(run: () => unknown): DomainError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected a DomainError, got none');
 }
 
 describe('RightScript merge', () => {
@@ -99,7 +90,7 @@ describe('RightScript merge', () => {
     expect(mergeRightScripts(base, ours, theirs, [{ path: 'source', choice: 'THEIRS' }])).toEqual({
       merged: theirs,
       conflicts: [],
-      resolved: [{ path: 'source', choice: 'THEIRS' }],
+      resolved: [{ path: 'source', base: base.source, ours: ours.source, theirs: theirs.source, choice: 'THEIRS' }],
     });
     expect(mergeRightScripts(base, ours, theirs, [{ path: 'source', choice: 'OURS' }]).merged).toEqual(ours);
   });

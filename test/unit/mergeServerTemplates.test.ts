@@ -1,5 +1,5 @@
 import { fold } from '../../src/domain/decider';
-import { DomainError, ErrorCode } from '../../src/domain/errors';
+import { ErrorCode } from '../../src/domain/errors';
 import { mergeServerTemplates, serverTemplateMergeEvents } from '../../src/domain/serverTemplates/merge';
 import { MAX_TEMPLATE_MULTI_CLOUD_IMAGES, serverTemplateDecider } from '../../src/domain/serverTemplates/serverTemplate';
 import {
@@ -11,6 +11,7 @@ import {
   type ServerTemplateState,
   type TemplateMultiCloudImage,
 } from '../../src/domain/serverTemplates/serverTemplate.types';
+import { domainErrorOf } from '../support/domainErrors';
 
 /** `mci-a@2`: MCI mci-a pinned at revision 2 (revision 1 when omitted). */
 const mcis = (...specs: string[]): TemplateMultiCloudImage[] =>
@@ -71,16 +72,6 @@ function foldMergeEvents(ours: ServerTemplateContent, events: readonly ServerTem
   }
   if (state.status !== 'active') throw new Error(`expected an active template, got ${state.status}`);
   return state.head;
-}
-
-function domainErrorOf(run: () => unknown): DomainError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected a DomainError, got none');
 }
 
 describe('ServerTemplate merge', () => {
@@ -237,7 +228,7 @@ describe('ServerTemplate merge', () => {
       expect(mergeServerTemplates(base, ours, theirs, [{ path: 'defaultMultiCloudImage', choice: 'OURS' }])).toEqual({
         merged: ours,
         conflicts: [],
-        resolved: [{ path: 'defaultMultiCloudImage', choice: 'OURS' }],
+        resolved: [{ path: 'defaultMultiCloudImage', base: 'mci-a', ours: 'mci-b', theirs: 'mci-a', choice: 'OURS' }],
       });
       expect(mergeServerTemplates(base, ours, theirs, [{ path: 'defaultMultiCloudImage', choice: 'THEIRS' }]).merged).toEqual(theirs);
       // The same, the sides swapped: the default is theirs' change now.
@@ -280,8 +271,8 @@ describe('ServerTemplate merge', () => {
           merged: expected,
           conflicts: [],
           resolved: [
-            { path: 'multiCloudImages.mci-b', choice: entry },
-            { path: 'defaultMultiCloudImage', choice: chosenDefault },
+            { ...preview.conflicts[0], choice: entry },
+            { ...preview.conflicts[1], choice: chosenDefault },
           ],
         });
       }

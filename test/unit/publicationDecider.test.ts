@@ -173,15 +173,15 @@ describe('publication decider: publish', () => {
     spec
       .given([])
       .when(publish({ visibility: 'GROUPS', accountGroupIds: ['g-own', 'g-foreign'] }))
-      .thenFails('NOT_FOUND', /^no such account group 'g-foreign'$/);
+      .thenFails('NOT_FOUND', /^no account group 'g-foreign' owned by your account$/);
     spec
       .given([])
       .when(publish({ visibility: 'GROUPS', accountGroupIds: ['g-missing'] }))
-      .thenFails('NOT_FOUND', /^no such account group 'g-missing'$/);
+      .thenFails('NOT_FOUND', /^no account group 'g-missing' owned by your account$/);
     spec
       .given([])
       .when(publish({ visibility: 'GROUPS', accountGroupIds: ['g-unread'] }))
-      .thenFails('NOT_FOUND', /^no such account group 'g-unread'$/);
+      .thenFails('NOT_FOUND', /^no account group 'g-unread' owned by your account$/);
     spec
       .given([])
       .when(publish({ visibility: 'PUBLIC', accountGroupIds: ['g-own'] }))

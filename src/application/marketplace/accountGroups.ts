@@ -3,13 +3,15 @@ import {
   ACCOUNT_GROUP_EVENT_TYPES,
   ACCOUNT_GROUP_STREAM_PREFIX,
   accountGroupDecider,
+  accountGroupStream,
+  MAX_GROUP_ID_LENGTH,
   NO_SUCH_INVITATION,
+  noOwnedGroup,
   type AccountGroupCommand,
   type AccountGroupEvent,
   type AccountGroupState,
 } from '../../domain/marketplace/accountGroup';
 import { DomainError, ErrorCode } from '../../domain/errors';
-import { MAX_GROUP_ID_LENGTH } from '../../domain/marketplace/publication';
 import type { RecordedEvent } from '../../eventStore/port';
 import type { Services } from '../../services';
 import type { CommandContext } from '../commandHandler';
@@ -61,7 +63,7 @@ async function run(
   expectedRevision?: 'no_stream',
 ): Promise<AccountGroupWritten> {
   const handled = await services.commands.handle({
-    stream: `${ACCOUNT_GROUP_STREAM_PREFIX}${groupId}`,
+    stream: accountGroupStream(groupId),
     decider: accountGroupDecider,
     parseEvent: parseAccountGroupEvent,
     command,
@@ -103,7 +105,7 @@ export async function inviteToAccountGroup(
     );
   }
   // An id that can't be one of ours is simply not found, like a missing group.
-  if (!COMPONENT_ID.test(input.groupId)) throw new DomainError(ErrorCode.NOT_FOUND, `no such account group '${input.groupId}'`);
+  if (!COMPONENT_ID.test(input.groupId)) throw noOwnedGroup(input.groupId);
   if (!COMPONENT_ID.test(input.accountId)) {
     throw new DomainError(
       ErrorCode.BAD_USER_INPUT,

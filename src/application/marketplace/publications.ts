@@ -7,6 +7,7 @@ import {
   PUBLICATION_EVENT_TYPES,
   PUBLICATION_STREAM_PREFIX,
   publicationDecider,
+  publicationStream,
   type GroupFacts,
   type PublicationCommand,
   type PublicationEvent,
@@ -24,7 +25,7 @@ import type { ImportOrigin } from '../../domain/versionControl/versioned';
 import type { RecordedEvent } from '../../eventStore/port';
 import type { PublicationRow } from '../../readModels/marketplaceQueries';
 import type { Services } from '../../services';
-import type { CommandContext } from '../commandHandler';
+import type { CommandContext, HandledCommand } from '../commandHandler';
 import { COMPONENT_ID, readComponentStream, type ComponentKind } from '../components';
 import { multiCloudImageKind } from '../multiCloudImages';
 import { parseDomainEvent } from '../parseEvent';
@@ -226,13 +227,21 @@ async function planDependencies(
   return { dependencies, toPublish };
 }
 
-/** Appends one publication; losing a race to the same publish reads again and is refused ALREADY_PUBLISHED. */
-async function appendPublication(services: MarketplaceServices, context: CommandContext, planned: PlannedPublish): Promise<void> {
-  await services.commands.handle({
-    stream: `${PUBLICATION_STREAM_PREFIX}${planned.publicationId}`,
+/**
+ * Runs one command on one publication's stream. Losing a race decides once more on the newer state,
+ * which is always safe here: a second publish of the same revision is then refused ALREADY_PUBLISHED,
+ * and deprecation is a flag that only ever turns on.
+ */
+function onPublication(
+  services: MarketplaceServices,
+  context: CommandContext,
+  { publicationId, command }: PlannedPublish,
+): Promise<HandledCommand<PublicationState, PublicationEvent>> {
+  return services.commands.handle({
+    stream: publicationStream(publicationId),
     decider: publicationDecider,
     parseEvent: parsePublicationEvent,
-    command: planned.command,
+    command,
     context,
     retriesOnConflict: 1,
   });
@@ -279,21 +288,14 @@ export async function publish(services: MarketplaceServices, context: CommandCon
     // One at a time, dependencies first: each append stands on its own.
     for (const planned of plan.toPublish) {
       try {
-        await appendPublication(services, context, planned);
+        await onPublication(services, context, planned);
       } catch (error) {
         // Published meanwhile by someone else's publish of another template: it is there, which is all we need.
         if (!(error instanceof DomainError && error.code === ErrorCode.ALREADY_PUBLISHED)) throw error;
       }
     }
   }
-  const handled = await services.commands.handle({
-    stream: `${PUBLICATION_STREAM_PREFIX}${publicationId}`,
-    decider: publicationDecider,
-    parseEvent: parsePublicationEvent,
-    command: command(dependencies),
-    context,
-    retriesOnConflict: 1,
-  });
+  const handled = await onPublication(services, context, { publicationId, command: command(dependencies) });
   await services.projections.waitForPosition(handled.position);
   return requirePublication(services, context.accountId, publicationId);
 }
@@ -310,14 +312,9 @@ export async function deprecatePublication(
   publicationId: string,
 ): Promise<PublicationRow> {
   if (!COMPONENT_ID.test(publicationId)) throw new DomainError(ErrorCode.NOT_FOUND, NO_SUCH_PUBLICATION);
-  const handled = await services.commands.handle({
-    stream: `${PUBLICATION_STREAM_PREFIX}${publicationId}`,
-    decider: publicationDecider,
-    parseEvent: parsePublicationEvent,
+  const handled = await onPublication(services, context, {
+    publicationId,
     command: { type: 'DeprecatePublication', data: { accountId: context.accountId, deprecatedAt: new Date().toISOString() } },
-    context,
-    // Deprecation is a flag that only ever turns on: deciding again on newer state is safe.
-    retriesOnConflict: 1,
   });
   await services.projections.waitForPosition(handled.position);
   return requirePublication(services, context.accountId, publicationId);

@@ -18,6 +18,16 @@ export const accountGroupStream = (id: string): string => `${ACCOUNT_GROUP_STREA
 
 /** Keeps one group's stream (read whole per command) to a size real sharing reaches. */
 export const MAX_GROUP_MEMBERS = 1000;
+/** Group ids are ours (UUIDs): a longer one can't name a group, and is refused before it is echoed. */
+export const MAX_GROUP_ID_LENGTH = 128;
+
+/**
+ * What inviting into, or publishing to, a group the account doesn't own answers: the same for a
+ * missing group, another account's, and one the account is only a member of, so it tells nobody
+ * which groups exist.
+ */
+export const noOwnedGroup = (groupId: string): DomainError =>
+  new DomainError(ErrorCode.NOT_FOUND, `no account group '${groupId}' owned by your account`);
 
 export interface PendingInvitation {
   readonly invitationId: string;
@@ -63,8 +73,7 @@ export const NO_SUCH_INVITATION = 'no such invitation: the code is unknown, was 
 
 /** The group as its owner may change it: anyone else's, or a missing one, is NOT_FOUND alike. */
 function owned(state: AccountGroupState, accountId: string, groupId: string): ActiveAccountGroup {
-  if (state.status !== 'active' || state.ownerAccountId !== accountId)
-    throw new DomainError(ErrorCode.NOT_FOUND, `no such account group '${groupId}'`);
+  if (state.status !== 'active' || state.ownerAccountId !== accountId) throw noOwnedGroup(groupId);
   return state;
 }
 

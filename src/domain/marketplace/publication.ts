@@ -1,5 +1,6 @@
 import type { Decider } from '../decider';
 import { DomainError, ErrorCode } from '../errors';
+import { MAX_GROUP_ID_LENGTH, noOwnedGroup } from './accountGroup';
 import { assertRevisionNumber, isHead } from '../versionControl/revisions';
 import { utf8ByteLength } from '../versionControl/text';
 import { unknownRevision, type ImportOrigin } from '../versionControl/versioned';
@@ -27,8 +28,6 @@ export const MAX_SHORT_DESCRIPTION_LENGTH = 255;
 export const MAX_LONG_DESCRIPTION_BYTES = 16 * 1024;
 export const MAX_CATEGORIES = 20;
 export const MAX_CATEGORY_LENGTH = 64;
-/** Group ids are ours (UUIDs): a longer one can't name a group, and is refused before it is echoed. */
-export const MAX_GROUP_ID_LENGTH = 128;
 /** A publication shared with more groups than this is better made PUBLIC. */
 export const MAX_PUBLICATION_GROUPS = 50;
 
@@ -133,7 +132,6 @@ export type PublicationCommand =
 
 export const NO_SUCH_PUBLICATION = 'no such publication';
 const noSuchPublication = (): DomainError => new DomainError(ErrorCode.NOT_FOUND, NO_SUCH_PUBLICATION);
-export const noSuchGroup = (id: string): DomainError => new DomainError(ErrorCode.NOT_FOUND, `no such account group '${id}'`);
 
 /** The descriptions and categories of a publication, checked; categories kept once each, in the order given. */
 export function checkPublicationText(request: Pick<PublishRequest, 'shortDescription' | 'longDescription' | 'categories'>): {
@@ -210,7 +208,7 @@ export function checkAudience(
       }
       for (const id of ids) {
         const group = groups.find((candidate) => candidate.id === id);
-        if (group?.ownerAccountId !== accountId) throw noSuchGroup(id);
+        if (group?.ownerAccountId !== accountId) throw noOwnedGroup(id);
       }
       return ids;
     }

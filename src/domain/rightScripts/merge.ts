@@ -2,7 +2,8 @@ import { DomainError, ErrorCode } from '../errors';
 import { jsonEqual } from '../versionControl/change';
 import { mergeKeyed, mergeLedger, threeWay, type MergeContents, type MergeLedger } from '../versionControl/merge';
 import { mergeText } from '../versionControl/textMerge';
-import { MAX_INPUTS, checkSource, type RightScriptContent, type RightScriptEvent, type RightScriptInput } from './rightScript';
+import { MAX_INPUTS, checkSource } from './limits';
+import type { RightScriptContent, RightScriptEvent, RightScriptInput } from './rightScript';
 
 /*
  * Three-way merge of RightScript contents (domain.md, "Merge"). Units, named by their diff paths:

@@ -23,7 +23,10 @@ import {
 } from '../versionControl/versioned';
 import { checkDescription, checkName, utf8ByteLength } from '../versionControl/text';
 import { decideMerge, type MergeAppliedEvent, type MergeCommandOf } from '../versionControl/mergeCommand';
+import { checkSource, MAX_INPUT_DEFAULT_BYTES, MAX_INPUTS } from './limits';
 import { mergeRightScripts, rightScriptMergeEvents } from './merge';
+
+export { checkSource, MAX_INPUT_DEFAULT_BYTES, MAX_INPUTS, MAX_SOURCE_BYTES } from './limits';
 
 /*
  * A RightScript (domain.md, "RightScript"): one aggregate per script, stream `rightscript-<id>`. Its
@@ -36,9 +39,6 @@ export const RIGHT_SCRIPT_KIND = 'RightScript';
 export const RIGHT_SCRIPT_STREAM_PREFIX = 'rightscript-';
 export const rightScriptStream = (id: string): string => `${RIGHT_SCRIPT_STREAM_PREFIX}${id}`;
 
-export const MAX_SOURCE_BYTES = 256 * 1024;
-export const MAX_INPUTS = 100;
-export const MAX_INPUT_DEFAULT_BYTES = 4 * 1024;
 /** Inputs reach the script as environment variables: RightScale's convention of upper-case names. */
 export const INPUT_NAME = /^[A-Z][A-Z0-9_]{0,63}$/u;
 
@@ -187,11 +187,6 @@ const bad = (message: string): DomainError => new DomainError(ErrorCode.BAD_USER
 /** Shows a client's value in a message without letting a huge one flood it. */
 function shown(value: string): string {
   return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
-}
-
-export function checkSource(source: string): void {
-  const bytes = utf8ByteLength(source);
-  if (bytes > MAX_SOURCE_BYTES) throw bad(`source: expected at most ${MAX_SOURCE_BYTES} bytes (256 KiB) in UTF-8, got ${bytes}`);
 }
 
 const DECIMAL_NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/u;

@@ -2,8 +2,8 @@ import { DomainError, ErrorCode } from '../errors';
 import { jsonEqual } from '../versionControl/change';
 import { mergeKeyed, mergeLedger, threeWay, type MergeContents } from '../versionControl/merge';
 import { diffSequences } from '../versionControl/textDiff';
-import { MAX_TEMPLATE_MULTI_CLOUD_IMAGES } from './serverTemplate';
 import {
+  MAX_TEMPLATE_MULTI_CLOUD_IMAGES,
   SEQUENCES,
   type RightScriptBinding,
   type Sequence,

@@ -20,6 +20,8 @@ import { describeHeadPins, headPins, pinnedAt, resolvedDependencies } from './pi
 import { decideMerge } from '../versionControl/mergeCommand';
 import { mergeServerTemplates, serverTemplateMergeEvents } from './merge';
 import {
+  MAX_BINDINGS_PER_SEQUENCE,
+  MAX_TEMPLATE_MULTI_CLOUD_IMAGES,
   SEQUENCES,
   SERVER_TEMPLATE_KIND,
   type ActiveServerTemplate,
@@ -36,6 +38,7 @@ import {
 } from './serverTemplate.types';
 
 export { headPins, resolveHeadPins, type HeadPin } from './pins';
+export { MAX_BINDINGS_PER_SEQUENCE, MAX_TEMPLATE_MULTI_CLOUD_IMAGES } from './serverTemplate.types';
 
 /*
  * A ServerTemplate (domain.md, "ServerTemplate"): one aggregate per template, stream
@@ -43,10 +46,6 @@ export { headPins, resolveHeadPins, type HeadPin } from './pins';
  * ordered sequences, each pinned to a committed revision or to HEAD. Whether a pinned component
  * exists, is the viewer's and has that revision arrives in the command as a `PinTarget`.
  */
-
-/** Bounds that keep one template's HEAD (and every event replaying it) small. */
-export const MAX_TEMPLATE_MULTI_CLOUD_IMAGES = 50;
-export const MAX_BINDINGS_PER_SEQUENCE = 100;
 
 type Command<Type extends ServerTemplateCommand['type']> = Extract<ServerTemplateCommand, { type: Type }>['data'];
 

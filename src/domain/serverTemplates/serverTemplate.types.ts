@@ -19,6 +19,10 @@ export const SERVER_TEMPLATE_KIND = 'ServerTemplate';
 export const SERVER_TEMPLATE_STREAM_PREFIX = 'template-';
 export const serverTemplateStream = (id: string): string => `${SERVER_TEMPLATE_STREAM_PREFIX}${id}`;
 
+/** Bounds that keep one template's HEAD (and every event replaying it) small; the decider and the merge both check them. */
+export const MAX_TEMPLATE_MULTI_CLOUD_IMAGES = 50;
+export const MAX_BINDINGS_PER_SEQUENCE = 100;
+
 export const SEQUENCES = ['BOOT', 'OPERATIONAL', 'DECOMMISSION'] as const;
 export type Sequence = (typeof SEQUENCES)[number];
 

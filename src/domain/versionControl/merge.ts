@@ -27,15 +27,20 @@ export interface MergeConflict {
   readonly theirs: unknown;
 }
 
+/** A conflict a resolution settled: its three values and the side chosen. */
+export interface ResolvedConflict extends MergeConflict {
+  readonly choice: MergeChoice;
+}
+
 /**
  * What merging gives: the content the target's HEAD would become (unresolved conflicts keep OURS in
  * it, but a merge with any of them is refused), the conflicts no resolution settled, and the ones
- * that were settled.
+ * that were settled (with their values, so a report of the merge needn't merge again without them).
  */
 export interface MergeOutcome<Content> {
   readonly merged: Content;
   readonly conflicts: readonly MergeConflict[];
-  readonly resolved: readonly MergeResolution[];
+  readonly resolved: readonly ResolvedConflict[];
 }
 
 /** A kind's three-way merge. A resolution naming no conflict is BAD_USER_INPUT (it would silently do nothing). */
@@ -88,26 +93,45 @@ export interface MergeLedger {
 
 const asJson = (value: unknown): unknown => (value === undefined ? null : value);
 
-export function mergeLedger(resolutions: readonly MergeResolution[]): MergeLedger {
+/** A resolutions list longer than this, or a path longer than this, is refused (the application does so before reading anything). */
+export const MAX_RESOLUTIONS = 1000;
+export const MAX_RESOLUTION_PATH_LENGTH = 1024;
+
+/**
+ * The caller's resolutions, checked: at most MAX_RESOLUTIONS, each path 1 to MAX_RESOLUTION_PATH_LENGTH
+ * characters and given once, each choice OURS or THEIRS (BAD_USER_INPUT naming the first offender).
+ * Returns the choice per path.
+ */
+export function checkResolutions(resolutions: readonly MergeResolution[]): Map<string, MergeChoice> {
+  if (resolutions.length > MAX_RESOLUTIONS) {
+    throw new DomainError(ErrorCode.BAD_USER_INPUT, `resolutions: expected at most ${MAX_RESOLUTIONS}, got ${resolutions.length}`);
+  }
   const choices = new Map<string, MergeChoice>();
-  resolutions.forEach((resolution, i) => {
-    if (!MERGE_CHOICES.includes(resolution.choice)) {
+  resolutions.forEach(({ path, choice }, i) => {
+    if (path.length === 0 || path.length > MAX_RESOLUTION_PATH_LENGTH) {
       throw new DomainError(
         ErrorCode.BAD_USER_INPUT,
-        `resolutions[${i}].choice: expected one of ${MERGE_CHOICES.join(', ')}, got '${String(resolution.choice)}'`,
+        `resolutions[${i}].path: expected 1 to ${MAX_RESOLUTION_PATH_LENGTH} characters, got ${path.length}`,
       );
     }
-    if (choices.has(resolution.path)) {
+    if (!MERGE_CHOICES.includes(choice)) {
       throw new DomainError(
         ErrorCode.BAD_USER_INPUT,
-        `resolutions[${i}].path: expected each path resolved once, got '${resolution.path}' again`,
+        `resolutions[${i}].choice: expected one of ${MERGE_CHOICES.join(', ')}, got '${String(choice)}'`,
       );
     }
-    choices.set(resolution.path, resolution.choice);
+    if (choices.has(path))
+      throw new DomainError(ErrorCode.BAD_USER_INPUT, `resolutions[${i}].path: expected each path once, got '${path}' again`);
+    choices.set(path, choice);
   });
+  return choices;
+}
+
+export function mergeLedger(resolutions: readonly MergeResolution[]): MergeLedger {
+  const choices = checkResolutions(resolutions);
   const conflictPaths = new Set<string>();
   const conflicts: MergeConflict[] = [];
-  const resolved: MergeResolution[] = [];
+  const resolved: ResolvedConflict[] = [];
 
   const ledger: MergeLedger = {
     value(path, base, ours, theirs) {
@@ -120,8 +144,9 @@ export function mergeLedger(resolutions: readonly MergeResolution[]): MergeLedge
       const choice = choices.get(path);
       if (!conflictPaths.has(path)) {
         conflictPaths.add(path);
-        if (choice) resolved.push({ path, choice });
-        else conflicts.push({ path, base: asJson(base), ours: asJson(ours), theirs: asJson(theirs) });
+        const conflict = { path, base: asJson(base), ours: asJson(ours), theirs: asJson(theirs) };
+        if (choice) resolved.push({ ...conflict, choice });
+        else conflicts.push(conflict);
       }
       return choice ?? 'OURS';
     },

@@ -15,17 +15,6 @@ import type { AccountGroup, Publication } from './marketplace.types';
  * their nested objects costs one read per kind of nested object, however long the page.
  */
 
-/** Publications the viewer's account may see, by id (null: missing or not visible). */
-export function publicationLoader(ctx: GraphQLContext): DataLoader<string, PublicationRow | null> {
-  return byIdLoader(
-    ctx,
-    'marketplace.publication',
-    (ids) => ctx.services.queries.marketplace.visibleByIds(ctx.viewer.accountId, ids),
-    (row) => row.id,
-    ([row]) => row ?? null,
-  );
-}
-
 /** Account names by id (null: no such account). */
 export function accountLoader(ctx: GraphQLContext): DataLoader<string, { id: string; name: string } | null> {
   return byIdLoader(

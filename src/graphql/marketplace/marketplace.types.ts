@@ -6,8 +6,9 @@ import { PageInfo } from '../versionControl/versionControl.types';
 
 /*
  * The marketplace GraphQL types: publications and account groups. Resolvers hand them plain objects
- * (marketplace.views.ts builds them); `publisherAccount`, `newest`, `accountGroups` of a publication and
- * `owner`, `members`, `invitations` of a group are field resolvers over per-request loaders.
+ * (`publicationView` and `accountGroupView` in marketplace.loaders.ts build them); `publisherAccount`,
+ * `newest`, `accountGroups` of a publication and `owner`, `members`, `invitations` of a group are field
+ * resolvers over per-request loaders.
  */
 
 export const Visibility = Object.fromEntries(VISIBILITIES.map((visibility) => [visibility, visibility])) as {

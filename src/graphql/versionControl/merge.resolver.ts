@@ -27,8 +27,7 @@ const HEAD_VIEWS: Readonly<Record<string, (ctx: GraphQLContext, id: string) => V
 
 /** The kind both components share; a source of another kind than the target is BAD_USER_INPUT. */
 async function mergeKinds(ctx: GraphQLContext, targetId: string, sourceId: string): Promise<MergeKind> {
-  const target = await kindOfComponent(ctx, targetId);
-  const source = await kindOfComponent(ctx, sourceId);
+  const [target, source] = await Promise.all([kindOfComponent(ctx, targetId), kindOfComponent(ctx, sourceId)]);
   if (target !== source) {
     throw new DomainError(
       ErrorCode.BAD_USER_INPUT,
