@@ -82,7 +82,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const bootstrapToken = env['BOOTSTRAP_TOKEN'] || undefined;
   if (bootstrapToken !== undefined && (bootstrapToken.length < 24 || bootstrapToken.length > 256 || /\s/u.test(bootstrapToken))) {
-    throw new ConfigError('BOOTSTRAP_TOKEN: expected 24 to 256 characters without white space');
+    // The token is a secret: the message tells its shape, never its text.
+    throw new ConfigError(
+      `BOOTSTRAP_TOKEN: expected 24 to 256 characters without white space, got ${bootstrapToken.length} characters${/\s/u.test(bootstrapToken) ? ' with white space' : ''}`,
+    );
   }
   return {
     port: integer('PORT', env['PORT'], 4000, 0, 65_535),

@@ -39,11 +39,28 @@ export function toClientError(error: unknown): { code: ErrorCode; message: strin
   if (error instanceof EventStoreUnavailableError || error instanceof EventStoreClosedError) {
     return { code: ErrorCode.UNAVAILABLE, message: 'the event store is unavailable; try again shortly' };
   }
-  if (error instanceof ProjectionFailedError || error instanceof ProjectionWaitTimeoutError) {
-    return { code: ErrorCode.UNAVAILABLE, message: `the change was saved, but ${error.message}` };
+  if (error instanceof ProjectionFailedError) {
+    // The details (event ids, streams — perhaps another account's — and the driver's words) are logged
+    // by the runner; the client learns only that its change is saved and why reads lag.
+    return {
+      code: ErrorCode.UNAVAILABLE,
+      message: `the change was saved, but the read models could not be updated: ${READ_MODEL_REASONS[error.why ?? 'other']}`,
+    };
+  }
+  if (error instanceof ProjectionWaitTimeoutError) {
+    return { code: ErrorCode.UNAVAILABLE, message: `the change was saved, but ${error.message}; reads will show it once they catch up` };
   }
   return undefined;
 }
+
+/** Why the read models lag behind a saved change, as a client is told it. */
+const READ_MODEL_REASONS: Readonly<Record<NonNullable<ProjectionFailedError['why']> | 'other', string>> = {
+  storage_full: 'their disk is full; reads will show the change once space has been freed',
+  storage_read_only: 'their storage is read-only; reads will show the change once it is writable again',
+  storage_failed: 'their disk failed a write; they retry on their own and reads will show the change once they catch up',
+  shutting_down: 'the service is shutting down; reads will show the change after it restarts',
+  other: 'a read model failed (the details are in the service log); it is retried and reads will show the change once it recovers',
+};
 
 /** What a client is told when the embedded store's disk refuses a write (no path, no driver text: those are logged). */
 const STORAGE_MESSAGES: Readonly<Record<Exclude<UnavailableReason, 'other'>, string>> = {

@@ -3,6 +3,7 @@ import type { Projection, ReadModelWriter, SqlValue } from '../../projections/pr
 import { comparePositions } from '../eventStore/cursor';
 import type { EventStore, LogPosition, RecordedEvent } from '../eventStore/port';
 import { StatementCache, type SqliteDatabase } from '../sqlite/database';
+import { storageFailureOf, type StorageFailure } from '../sqlite/storageFailure';
 
 export type ProjectionState = 'live' | 'catching_up' | 'failed';
 
@@ -20,6 +21,8 @@ export interface RunnerStatus {
   /** Every projection is live and the shared subscription has read to the end of the log. */
   readonly caughtUp: boolean;
   readonly projections: readonly ProjectionStatus[];
+  /** Why the last batch of the shared subscription could not be written (its disk is full…); it is retried with backoff. */
+  readonly error?: { readonly message: string; readonly retryInMs: number };
 }
 
 export interface ProjectionRunnerOptions {
@@ -34,13 +37,20 @@ export interface ProjectionRunnerOptions {
   readonly clock?: () => Date;
 }
 
-/** A projection stopped on an event and the caller waited for a position past it. */
+/**
+ * The read models could not apply the log up to a position a caller waits for: one projection failed
+ * on an event (`projection` names it), or the batch could not be written at all (`projection` is
+ * undefined), e.g. because the disk is full. Either is retried with backoff. The message holds the
+ * details for the log (event ids, driver text); `why` says when it is not a read model's own fault.
+ */
 export class ProjectionFailedError extends Error {
   constructor(
-    readonly projection: string,
+    readonly projection: string | undefined,
     reason: string,
+    readonly why?: StorageFailure | 'shutting_down',
+    options?: { readonly cause?: unknown },
   ) {
-    super(`read model '${projection}' is not up to date: ${reason}`);
+    super(`${projection === undefined ? 'the read models are' : `read model '${projection}' is`} not up to date: ${reason}`, options);
     this.name = 'ProjectionFailedError';
   }
 }
@@ -53,6 +63,8 @@ export class ProjectionWaitTimeoutError extends Error {
 }
 
 class ApplyError extends Error {
+  /** Set when the disk refused the write: not the projection's fault, so the whole batch is retried. */
+  readonly storage: StorageFailure | undefined;
   constructor(
     readonly event: RecordedEvent,
     cause: unknown,
@@ -63,6 +75,7 @@ class ApplyError extends Error {
         cause,
       },
     );
+    this.storage = storageFailureOf(cause);
   }
 }
 
@@ -72,6 +85,8 @@ interface Lane {
   checkpoint: LogPosition | undefined;
   state: ProjectionState;
   error: ProjectionStatus['error'];
+  /** Set when the lane failed because the disk refused its write, not on its own fault. */
+  storageFailure: StorageFailure | undefined;
   consecutiveFailures: number;
   retryTimer: NodeJS.Timeout | undefined;
 }
@@ -122,6 +137,12 @@ export class ProjectionRunner {
   /** The end of the log when the runner started: reaching it is what "caught up" means for readiness. */
   private headAtStart: LogPosition | undefined;
   private sharedLoop: Promise<void> | undefined;
+  /** The shared subscription's last batch could not be written; cleared by the next batch that is. */
+  private sharedFailure: { readonly error: ProjectionFailedError; readonly retryInMs: number } | undefined;
+  /** Failures of the shared subscription since its last written batch: the backoff doubles with each. */
+  private sharedFailures = 0;
+  /** Ends the backoff wait of the shared subscription early (on stop). */
+  private wakeShared: (() => void) | undefined;
   private stopSubscription: (() => Promise<void>) | undefined;
   private running = false;
   private readonly catchUps = new Set<Promise<void>>();
@@ -144,6 +165,7 @@ export class ProjectionRunner {
         checkpoint: undefined,
         state: 'catching_up',
         error: undefined,
+        storageFailure: undefined,
         consecutiveFailures: 0,
         retryTimer: undefined,
       };
@@ -212,20 +234,36 @@ export class ProjectionRunner {
     }
   }
 
-  /** The shared subscription: resubscribes from the last applied position after any failure. */
+  /**
+   * The shared subscription: resubscribes from the last applied position after any failure (the store
+   * unreachable, or a batch that could not be written), waiting longer after each failure in a row.
+   */
   private async runShared(): Promise<void> {
-    let wait = this.backoff.initial;
     while (this.running) {
       try {
         await this.followLog();
-        wait = this.backoff.initial;
       } catch (error) {
         if (!this.running) return;
-        this.logger?.error({ err: error, retryInMs: wait }, 'projection subscription failed; resubscribing');
-        await new Promise((resolve) => setTimeout(resolve, wait).unref());
-        wait = Math.min(wait * 2, this.backoff.max);
+        const wait = this.retryDelay(++this.sharedFailures);
+        // A batch that could not be written was logged and reported where it failed (batchFailed).
+        if (!(error instanceof ProjectionFailedError)) {
+          this.logger?.error({ err: error, retryInMs: wait }, 'projection subscription failed; resubscribing');
+        }
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, wait);
+          timer.unref();
+          this.wakeShared = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wakeShared = undefined;
       }
     }
+  }
+
+  private retryDelay(failuresInARow: number): number {
+    return Math.min(this.backoff.initial * 2 ** (failuresInARow - 1), this.backoff.max);
   }
 
   private async followLog(): Promise<void> {
@@ -247,12 +285,34 @@ export class ProjectionRunner {
           if (next === NOTHING_YET || next.done) break;
           batch.push(next.value);
         }
-        this.applyShared(batch);
+        try {
+          this.applyShared(batch);
+        } catch (error) {
+          throw this.batchFailed(error);
+        }
       }
     } finally {
       this.stopSubscription = undefined;
       await subscription.close();
     }
+  }
+
+  /**
+   * Records that the shared subscription's batch could not be written, and fails the waiters now rather
+   * than at their timeout: their change is saved, only the read models lag. Returns what to throw.
+   */
+  private batchFailed(error: unknown): ProjectionFailedError {
+    const failure = new ProjectionFailedError(
+      undefined,
+      `writing a batch of the log into the read models: ${(error as Error)?.message ?? String(error)}`,
+      storageFailureOf(error),
+      { cause: error },
+    );
+    const retryInMs = this.retryDelay(this.sharedFailures + 1);
+    this.sharedFailure = { error: failure, retryInMs };
+    this.logger?.error({ err: error, retryInMs }, 'read models could not be written; retrying');
+    this.settleWaiters();
+    return failure;
   }
 
   private noteSharedProgress(): void {
@@ -271,7 +331,10 @@ export class ProjectionRunner {
         try {
           moved.set(lane, this.applyToLane(lane, batch, (batch[batch.length - 1] as RecordedEvent).position));
         } catch (error) {
-          if (!(error instanceof ApplyError)) throw error;
+          // Only a projection's own fault stays with that projection. A refusing disk fails every
+          // projection alike, and SQLite may have rolled the whole transaction back already: the batch
+          // fails as one and is retried as one (never committed half, never one catch-up per projection).
+          if (!(error instanceof ApplyError) || error.storage !== undefined || !this.db.inTransaction) throw error;
           failed.set(lane, error);
         }
       }
@@ -281,6 +344,9 @@ export class ProjectionRunner {
       lane.checkpoint = checkpoint;
       lane.consecutiveFailures = 0;
     }
+    if (this.sharedFailure) this.logger?.info('read models are being written again');
+    this.sharedFailure = undefined;
+    this.sharedFailures = 0;
     this.sharedPosition = (batch[batch.length - 1] as RecordedEvent).position;
     this.noteSharedProgress();
     for (const [lane, error] of failed) this.fail(lane, error);
@@ -358,6 +424,7 @@ export class ProjectionRunner {
     const retryInMs = Math.min(this.backoff.initial * 2 ** (lane.consecutiveFailures - 1), this.backoff.max);
     const event = error instanceof ApplyError ? error.event : undefined;
     lane.state = 'failed';
+    lane.storageFailure = storageFailureOf(error);
     lane.error = {
       message: (error as Error)?.message ?? String(error),
       ...(event ? { eventId: event.id, stream: event.stream } : {}),
@@ -402,10 +469,12 @@ export class ProjectionRunner {
     let reached = true;
     for (const lane of this.lanes) {
       if (isAtOrPast(lane.checkpoint, position)) continue;
-      if (lane.state === 'failed') return new ProjectionFailedError(lane.projection.name, lane.error?.message ?? 'failed');
+      if (lane.state === 'failed')
+        return new ProjectionFailedError(lane.projection.name, lane.error?.message ?? 'failed', lane.storageFailure);
       reached = false;
     }
-    return reached ? 'reached' : 'pending';
+    if (reached) return 'reached';
+    return this.sharedFailure?.error ?? 'pending';
   }
 
   private settleWaiters(): void {
@@ -427,7 +496,12 @@ export class ProjectionRunner {
       checkpoint: lane.checkpoint && this.store.cursorOf(lane.checkpoint),
       ...(lane.error && lane.state === 'failed' ? { error: lane.error } : {}),
     }));
-    return { caughtUp: this.sharedCaughtUp && projections.every((p) => p.state === 'live'), projections };
+    const failure = this.sharedFailure;
+    return {
+      caughtUp: this.sharedCaughtUp && failure === undefined && projections.every((p) => p.state === 'live'),
+      projections,
+      ...(failure ? { error: { message: failure.error.message, retryInMs: failure.retryInMs } } : {}),
+    };
   }
 
   /** Stops applying; waits for the batch in progress. Does not close the store or the database. */
@@ -435,12 +509,14 @@ export class ProjectionRunner {
     if (!this.running) return;
     this.running = false;
     for (const lane of this.lanes) if (lane.retryTimer) clearTimeout(lane.retryTimer);
+    // A backoff may be long (up to a minute): the stop must not wait it out.
+    this.wakeShared?.();
     await this.stopSubscription?.();
     await this.sharedLoop;
     await Promise.allSettled([...this.catchUps]);
     for (const waiter of this.waiters) {
       clearTimeout(waiter.timer);
-      waiter.reject(new ProjectionFailedError('all', 'the service is shutting down'));
+      waiter.reject(new ProjectionFailedError(undefined, 'the service is shutting down', 'shutting_down'));
     }
     this.waiters.clear();
   }

@@ -17,7 +17,7 @@ import { buildApiSchema } from '../graphql/schema';
 import type { Logger } from '../logger';
 import type { Services } from '../services';
 import { readiness } from './health';
-import { ShutdownGate } from './shutdown';
+import { ShutdownGate, shuttingDownError } from './shutdown';
 import { limitValidationRules, operationLimitsPlugin, webSocketOperation, type OperationLimits } from './operationLimits';
 import { RateLimiter } from './rateLimit';
 import { answerClientError, graphqlRequestInput, graphqlRequestInputErrors } from './requestLimits';
@@ -90,6 +90,12 @@ export async function startHttpServer(
   const httpServer: Server = createServer(app);
   httpServer.on('clientError', answerClientError);
 
+  const webSocketRequest = webSocketOperation(
+    apiSchema,
+    operationLimits,
+    (params) => services.accounts.authenticate(params?.['authorization']),
+    unauthenticated,
+  );
   const webSockets = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: config.maxBodyBytes });
   const socketCleanup = useServer<Record<string, unknown>>(
     {
@@ -97,13 +103,15 @@ export async function startHttpServer(
       // The token is checked when the socket opens and again for every operation, so an operation
       // started after the token was revoked is refused.
       onConnect: (ctx) => services.accounts.authenticate(ctx.connectionParams?.['authorization']) !== undefined,
-      // Parses and validates with the same limits as HTTP, then checks complexity and the rate limit.
-      onSubscribe: webSocketOperation(
-        apiSchema,
-        operationLimits,
-        (params) => services.accounts.authenticate(params?.['authorization']),
-        unauthenticated,
-      ),
+      // Refused once the stop began (see shutdown.ts); otherwise parsed and validated with the same
+      // limits as HTTP, then checked for complexity and the rate limit.
+      onSubscribe: (ctx, id, payload) => {
+        if (shutdown.isStopping) {
+          logger.info({ operationId: id }, 'refused a WebSocket operation: the server is shutting down');
+          return [shuttingDownError()];
+        }
+        return webSocketRequest(ctx, id, payload);
+      },
       context: (ctx): GraphQLContext => {
         const viewer = services.accounts.authenticate(ctx.connectionParams?.['authorization']);
         if (!viewer) throw unauthenticated();
@@ -207,18 +215,12 @@ export async function startHttpServer(
   app.use((req, res) => {
     res.status(404).json({ error: `no route for ${req.method} ${req.path}: GraphQL is at /graphql` });
   });
-  // Body-parser and other middleware errors: a clear status and message, never a stack trace.
-  app.use((error: Error & { status?: number; type?: string }, _req: Request, res: Response, _next: NextFunction) => {
+  // Whatever middleware error got past /graphql's own handler (graphqlRequestInputErrors answers the
+  // body's): a clear status and message, never a stack trace.
+  app.use((error: Error & { status?: number }, _req: Request, res: Response, _next: NextFunction) => {
     const status = typeof error.status === 'number' && error.status >= 400 && error.status < 500 ? error.status : 500;
     if (status === 500) logger.error({ err: error }, 'unexpected HTTP error');
-    const message =
-      error.type === 'entity.too.large'
-        ? `request body too large: at most ${config.maxBodyBytes} bytes`
-        : error.type === 'entity.parse.failed'
-          ? 'request body is not valid JSON'
-          : status === 500
-            ? 'internal error'
-            : error.message;
+    const message = status === 500 ? 'internal error' : error.message;
     res
       .status(status)
       .json({ errors: [{ message, extensions: { code: status === 500 ? ErrorCode.INTERNAL_SERVER_ERROR : ErrorCode.BAD_USER_INPUT } }] });

@@ -1,4 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
+import { GraphQLError } from 'graphql';
 import type { WebSocketServer } from 'ws';
 import { ErrorCode } from '../domain/errors';
 
@@ -8,11 +9,18 @@ export const SHUTDOWN_CLOSE_REASON = 'server shutting down';
 
 export const SHUTTING_DOWN_MESSAGE = 'the server is shutting down: this request was not run; send it again once the service is back';
 
+/** The refusal of a WebSocket operation that arrives once the stop began, as graphql-ws sends it. */
+export function shuttingDownError(): GraphQLError {
+  return new GraphQLError(SHUTTING_DOWN_MESSAGE, { extensions: { code: ErrorCode.UNAVAILABLE } });
+}
+
 /**
  * The door's side of a graceful stop. Once `begin()` is called, a request that arrives is refused
  * (503, `UNAVAILABLE`, `Connection: close`) before it is parsed, so nothing it asked for happens;
  * requests already inside run to the end and are answered; every WebSocket is closed with 1001
- * "server shutting down", and one that opens meanwhile is closed at once. Draining the sockets and
+ * "server shutting down", and one that opens meanwhile is closed at once. A socket's close is a
+ * handshake: until the client's close frame arrives it may still send operations, which graphql-ws
+ * would run; `onSubscribe` refuses them with `shuttingDownError()` while `isStopping`. Draining the sockets and
  * waiting for the requests inside is Apollo's drain plugin's job, which runs after this.
  *
  * Usage:

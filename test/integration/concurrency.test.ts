@@ -10,6 +10,7 @@ import {
 } from '../../src/domain/multiCloudImages/multiCloudImage';
 import type { RecordedEvent } from '../../src/eventStore/port';
 import { ok } from '../support/api';
+import { withTimeout } from '../support/async';
 import { startEsdbTestServer, type EsdbTestServer } from '../support/esdbTestServer';
 import { ADMIN, graphql, startTestService, type GraphQLResponse, type TestService } from '../support/service';
 import { ADD_MCI, createMci, createTemplate, DFW, EAST, EU, GCE } from './serverTemplatesFixtures';
@@ -66,6 +67,9 @@ function headOf(state: MultiCloudImageState): MultiCloudImageContent {
 
 const codeOf = (response: GraphQLResponse): string => String(response.body.errors?.[0]?.extensions?.['code'] ?? 'OK');
 
+/** Each request of a burst must be answered within this (a hang fails naming the request; speed is not measured). */
+const REQUEST_TIMEOUT_MS = 20_000;
+
 /** Sends a mutation with a request id of its own, so its events can be found by their correlation id. */
 async function send(
   url: string,
@@ -73,7 +77,11 @@ async function send(
   variables: Record<string, unknown>,
 ): Promise<{ requestId: string; response: GraphQLResponse<Record<string, MciView>> }> {
   const requestId = randomUUID();
-  const response = await graphql<Record<string, MciView>>(url, query, variables, { ...ADMIN, 'x-request-id': requestId });
+  const response = await withTimeout(
+    graphql<Record<string, MciView>>(url, query, variables, { ...ADMIN, 'x-request-id': requestId }),
+    REQUEST_TIMEOUT_MS,
+    `the answer to request ${requestId} (${query.slice(0, 40)}…)`,
+  );
   return { requestId, response };
 }
 
@@ -301,19 +309,14 @@ describe.each(setups)('$name: concurrent writers of one MultiCloud Image', ({ st
     const outcomes = await Promise.all(
       targets.map(async (target) => {
         const [deletion, ...pins] = await Promise.all([
-          graphql(
-            service.url,
-            `
-              mutation ($id: ID!) {
-                deleteMultiCloudImage(id: $id)
-              }
-            `,
-            { id: target },
-            ADMIN,
-          ),
-          ...templates.map((templateId) => graphql(service.url, ADD_MCI, { templateId, mci: target }, ADMIN)),
+          send(service.url, `mutation ($id: ID!) { deleteMultiCloudImage(id: $id) }`, { id: target }),
+          ...templates.map((templateId) => send(service.url, ADD_MCI, { templateId, mci: target })),
         ]);
-        return { target, deletion: codeOf(deletion as GraphQLResponse), pins: pins.map(codeOf) };
+        return {
+          target,
+          deletion: codeOf((deletion as { response: GraphQLResponse }).response),
+          pins: pins.map((pin) => codeOf(pin.response)),
+        };
       }),
     );
     for (const { target, deletion, pins } of outcomes) {

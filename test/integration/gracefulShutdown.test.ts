@@ -2,15 +2,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { STARTER_IMAGE_NAMES, starterImageId, starterInstanceTypeId } from '../../src/application/starterCatalog';
-import { SHUTTING_DOWN_MESSAGE } from '../../src/server/shutdown';
+import { SHUTTING_DOWN_MESSAGE, shuttingDownError } from '../../src/server/shutdown';
 import { ok } from '../support/api';
 import { eventually, withTimeout } from '../support/async';
 import { startChildService, type ChildService } from '../support/childService';
 import { ledgerProblems, readWholeLog, rebuildAndCompare, verifyDataDir } from '../support/dataDirChecks';
 import { RawConnection, requestHead } from '../support/rawHttp';
-import { ADMIN, TEST_ADMIN_TOKEN } from '../support/service';
+import { ADMIN, startTestService, TEST_ADMIN_TOKEN } from '../support/service';
 import { seededRandom, WriteStorm, type StormRequest } from '../support/writeStorm';
-import { socketClient, subscribeToEvents } from '../support/ws';
+import { socketClient, socketUrl, subscribeToEvents } from '../support/ws';
+import WebSocket from 'ws';
 
 /*
  * Graceful shutdown (issue 8, item 7) of the built service in a child process: SIGTERM while clients
@@ -22,7 +23,6 @@ import { socketClient, subscribeToEvents } from '../support/ws';
  * only after the stop began.
  */
 
-const CHILD_ENV = { RATE_LIMIT_MUTATIONS_PER_MINUTE: '0' };
 const MCI_FIELDS = 'id version settings { cloud { id } userData }';
 const EAST = 'aws-us-east-1';
 
@@ -44,7 +44,7 @@ describe('graceful shutdown on SIGTERM', () => {
   });
 
   it('finishes the mutations in flight, refuses new ones, closes WebSockets with 1001 and exits 0 within 10 s; the data is whole', async () => {
-    const started = await startChildService(dataDir, CHILD_ENV);
+    const started = await startChildService(dataDir);
     child = started.child;
     const { url } = started;
 
@@ -159,7 +159,7 @@ describe('graceful shutdown on SIGTERM', () => {
     });
 
     // And the restarted service serves the mutation that was in flight.
-    const restarted = await startChildService(dataDir, CHILD_ENV);
+    const restarted = await startChildService(dataDir);
     child = restarted.child;
     const { multiCloudImage } = await ok<{ multiCloudImage: MappedMci }>(
       restarted.url,
@@ -170,4 +170,57 @@ describe('graceful shutdown on SIGTERM', () => {
     );
     expect(multiCloudImage).toEqual(mapped);
   }, 90_000);
+});
+
+describe('a WebSocket operation that arrives once the stop began', () => {
+  it('is refused (UNAVAILABLE), not run, while the socket closes with 1001', async () => {
+    const service = await startTestService();
+    try {
+      const socket = new WebSocket(socketUrl(service.url), 'graphql-transport-ws');
+      const received: Array<{ type: string }> = [];
+      const acknowledged = new Promise<void>((resolve, reject) => {
+        socket.on('message', (data: Buffer) => {
+          const message = JSON.parse(data.toString('utf8')) as { type: string };
+          received.push(message);
+          if (message.type === 'connection_ack') resolve();
+        });
+        socket.once('error', reject);
+      });
+      const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+        socket.once('close', (code: number, reason: Buffer) => resolve({ code, reason: reason.toString('utf8') })),
+      );
+      await withTimeout(new Promise((resolve) => socket.once('open', resolve)), 10_000, 'the socket to open');
+      socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } }));
+      await withTimeout(acknowledged, 10_000, 'connection_ack');
+      const head = await service.services.store.headPosition();
+
+      // The stop begins: the server sends its close frame now. In the same tick, before this client can
+      // have read that frame, it sends a mutation, which reaches the server on a socket still closing.
+      const stopping = service.http.stop();
+      socket.send(
+        JSON.stringify({
+          id: 'late',
+          type: 'subscribe',
+          payload: { query: 'mutation { createMultiCloudImage(input: { name: "after the stop" }) { id } }' },
+        }),
+      );
+
+      expect(await withTimeout(closed, 10_000, 'the socket to close')).toEqual({ code: 1001, reason: 'server shutting down' });
+      await stopping;
+      await eventually(
+        () =>
+          service.logs.some(
+            (line) => line['msg'] === 'refused a WebSocket operation: the server is shutting down' && line['operationId'] === 'late',
+          ),
+        'the late operation to be refused',
+      );
+      // What graphql-ws hands the socket for it: the coded refusal HTTP gives after the stop began.
+      expect(shuttingDownError().toJSON()).toEqual({ message: SHUTTING_DOWN_MESSAGE, extensions: { code: 'UNAVAILABLE' } });
+      // Refused, not run: nothing was written, and no result came back (the socket was already closing).
+      expect(await service.services.store.headPosition()).toEqual(head);
+      expect(received.map((message) => message.type)).toEqual(['connection_ack']);
+    } finally {
+      await service.stop();
+    }
+  });
 });

@@ -20,8 +20,6 @@ import type { StormRequest } from '../support/writeStorm';
  * Full: see fullDisk.ts for how the disk is filled (a real tmpfs where mounting is allowed).
  */
 
-const CHILD_ENV = { RATE_LIMIT_MUTATIONS_PER_MINUTE: '0' };
-
 function uidOf(user: string): number {
   const result = spawnSync('id', ['-u', user], { encoding: 'utf8' });
   return result.status === 0 ? Number(result.stdout.trim()) : 65_534;
@@ -55,7 +53,7 @@ async function expectStartupRefused(child: ChildService, message: RegExp): Promi
 
 /** Starts the service once as this user, so DATA_DIR holds a real store; stops it cleanly. */
 async function initialiseStore(dataDir: string): Promise<void> {
-  const { child } = await startChildService(dataDir, CHILD_ENV);
+  const { child } = await startChildService(dataDir);
   child.process.kill('SIGTERM');
   expect(await child.exited).toEqual({ code: 0, signal: null });
 }
@@ -73,7 +71,7 @@ describe('a read-only DATA_DIR', () => {
 
   it('stops the start with exit code 1 and one line naming the directory when it is new and empty', async () => {
     chmodSync(root, 0o555);
-    const child = spawnService({ DATA_DIR: root, ...CHILD_ENV }, UNPRIVILEGED);
+    const child = spawnService({ DATA_DIR: root }, UNPRIVILEGED);
     await expectStartupRefused(child, new RegExp(`^DATA_DIR ${root} is not a writable directory: EACCES: permission denied`, 'u'));
     expect(readdirSync(root)).toEqual([]);
   });
@@ -83,7 +81,7 @@ describe('a read-only DATA_DIR', () => {
     await initialiseStore(dataDir);
     chmodSync(dataDir, 0o555);
     const before = snapshot(dataDir);
-    const child = spawnService({ DATA_DIR: dataDir, ...CHILD_ENV }, UNPRIVILEGED);
+    const child = spawnService({ DATA_DIR: dataDir }, UNPRIVILEGED);
     await expectStartupRefused(child, new RegExp(`^DATA_DIR ${dataDir} is not a writable directory: EACCES`, 'u'));
     expect(snapshot(dataDir)).toEqual(before);
   });
@@ -95,7 +93,7 @@ describe('a read-only DATA_DIR', () => {
     for (const file of readdirSync(dataDir)) chmodSync(join(dataDir, file), 0o444);
     if (AS_ROOT) chownSync(dataDir, UNPRIVILEGED.uid as number, UNPRIVILEGED.gid as number);
     const before = snapshot(dataDir);
-    const child = spawnService({ DATA_DIR: dataDir, ...CHILD_ENV }, UNPRIVILEGED);
+    const child = spawnService({ DATA_DIR: dataDir }, UNPRIVILEGED);
     await expectStartupRefused(child, new RegExp(`^DATA_DIR ${dataDir}: events\\.sqlite is not writable: EACCES`, 'u'));
     expect(snapshot(dataDir)).toEqual(before);
   });
@@ -113,7 +111,7 @@ describe('a disk that fills up while the service writes', () => {
   });
 
   it("refuses mutations with UNAVAILABLE saying the disk can't write, keeps serving reads, corrupts nothing and writes again once space is back", async () => {
-    const started = await startChildService(disk.dataDir, CHILD_ENV);
+    const started = await startChildService(disk.dataDir);
     child = started.child;
     const { url } = started;
     const { createMultiCloudImage: mci } = await ok<{ createMultiCloudImage: { id: string; version: number } }>(

@@ -28,8 +28,6 @@ const KILLS = envCount('SOAK_KILLS', 20);
 const CLIENTS = envCount('SOAK_CLIENTS', 6);
 const SEED = envCount('SOAK_SEED', 1957);
 const PREFIX = 'storm-';
-/** The storm's mutations must not meet the per-token rate limit: the limit is not what is tested here. */
-const CHILD_ENV = { RATE_LIMIT_MUTATIONS_PER_MINUTE: '0', LOG_LEVEL: 'info' };
 
 /** The highest version each acknowledged MCI was last reported at. */
 function acknowledgedVersions(requests: readonly StormRequest[]): Map<string, number> {
@@ -103,7 +101,7 @@ describe('crash safety: SIGKILL during a write storm', () => {
     let acknowledged = 0;
     let inFlightAtKills = 0;
     for (let cycle = 1; cycle <= KILLS; cycle++) {
-      const started = await startChildService(dataDir, CHILD_ENV);
+      const started = await startChildService(dataDir);
       child = started.child;
       const running = child;
       await waitUntilReady(started.url);
@@ -152,7 +150,7 @@ describe('crash safety: SIGKILL during a write storm', () => {
     }
 
     // A last restart: everything acknowledged is served, and the read models it caught up are the rebuild's.
-    const last = await startChildService(dataDir, CHILD_ENV);
+    const last = await startChildService(dataDir);
     child = last.child;
     await waitUntilReady(last.url);
     await expectAcknowledgedServed(last.url, requests);

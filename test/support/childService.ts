@@ -106,10 +106,18 @@ export class ChildService {
   }
 }
 
-/** Starts `node dist/src/main.js` with only PATH and `env` in its environment (the admin token is TEST_ADMIN_TOKEN). */
+/**
+ * The child's environment besides `env`. Its clients (write storms, the crash soak) send every mutation
+ * with the one admin token, far past the production rate limit (600 a minute, bursts of 100): unless a
+ * test asks for the limit, it is off (`RATE_LIMIT_MUTATIONS_PER_MINUTE=0`), so a refusal never comes
+ * from the limiter but from what is under test.
+ */
+const CHILD_DEFAULTS = { PORT: '0', HOST: '127.0.0.1', BOOTSTRAP_TOKEN: TEST_ADMIN_TOKEN, RATE_LIMIT_MUTATIONS_PER_MINUTE: '0' } as const;
+
+/** Starts `node dist/src/main.js` with only PATH, CHILD_DEFAULTS and `env` in its environment (the admin token is TEST_ADMIN_TOKEN). */
 export function spawnService(env: Record<string, string>, options: ChildOptions = {}): ChildService {
   const child = spawn(process.execPath, [SERVICE_MAIN], {
-    env: { PATH: process.env['PATH'] ?? '', PORT: '0', HOST: '127.0.0.1', BOOTSTRAP_TOKEN: TEST_ADMIN_TOKEN, ...env },
+    env: { PATH: process.env['PATH'] ?? '', ...CHILD_DEFAULTS, ...env },
     stdio: 'pipe',
     ...(options.uid === undefined ? {} : { uid: options.uid }),
     ...(options.gid === undefined ? {} : { gid: options.gid }),

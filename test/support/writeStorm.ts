@@ -7,6 +7,9 @@ import { ADMIN } from './service';
  * was, which events it must have written, and what the client was told. After a crash the ledger is
  * held against the log: acknowledged → all its events are there; refused → none; in flight when the
  * process died → all or none, never part.
+ * All clients use the admin token, so a storm outruns the per-token mutation rate limit within
+ * seconds: run it against a service with the limit off (childService.ts turns it off for its children;
+ * a RATE_LIMITED answer would be recorded as a refusal and hide what the storm is meant to find).
  */
 
 /** A small seeded PRNG (mulberry32), so a failing run can be replayed with its seed. */

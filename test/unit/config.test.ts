@@ -59,7 +59,11 @@ describe('configuration', () => {
     [{ EVENTSTORE_URL: 'http://x' }, "EVENTSTORE_URL: expected an esdb:// or esdb+discover:// connection string, got 'http://x'"],
     [{ LOG_LEVEL: 'loud' }, "LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, got 'loud'"],
     [{ SQLITE_SYNCHRONOUS: 'OFF' }, "SQLITE_SYNCHRONOUS: expected one of FULL, NORMAL, got 'OFF'"],
-    [{ BOOTSTRAP_TOKEN: 'short' }, 'BOOTSTRAP_TOKEN: expected 24 to 256 characters without white space'],
+    [{ BOOTSTRAP_TOKEN: 'short' }, 'BOOTSTRAP_TOKEN: expected 24 to 256 characters without white space, got 5 characters'],
+    [
+      { BOOTSTRAP_TOKEN: 'a secret with spaces in it, long enough' },
+      'BOOTSTRAP_TOKEN: expected 24 to 256 characters without white space, got 39 characters with white space',
+    ],
     [{ MAX_QUERY_DEPTH: '1' }, "MAX_QUERY_DEPTH: expected an integer from 2 to 100, got '1'"],
     [{ MAX_QUERY_COMPLEXITY: 'lots' }, "MAX_QUERY_COMPLEXITY: expected an integer from 10 to 100000000, got 'lots'"],
     [{ RATE_LIMIT_MUTATIONS_BURST: '0' }, "RATE_LIMIT_MUTATIONS_BURST: expected an integer from 1 to 1000000, got '0'"],

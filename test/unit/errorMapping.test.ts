@@ -2,7 +2,7 @@ import { GraphQLError } from 'graphql';
 import { DomainError, ErrorCode } from '../../src/domain/errors';
 import { EventStoreUnavailableError, InvalidRequestError, StreamNotFoundError, VersionConflictError } from '../../src/eventStore/errors';
 import { formatError, isUnexpected } from '../../src/graphql/errors';
-import { ProjectionFailedError } from '../../src/readModels/projectionRunner';
+import { ProjectionFailedError, ProjectionWaitTimeoutError } from '../../src/readModels/projectionRunner';
 
 /** A resolver error as graphql-js hands it to Apollo: a GraphQLError wrapping what was thrown. */
 function fromResolver(thrown: Error): GraphQLError {
@@ -36,9 +36,47 @@ describe('the one error mapper', () => {
       message: 'the event store is unavailable; try again shortly',
       extensions: { code: 'UNAVAILABLE' },
     });
-    expect(formatted(fromResolver(new ProjectionFailedError('streamCatalog', 'boom'))).message).toBe(
-      "the change was saved, but read model 'streamCatalog' is not up to date: boom",
-    );
+  });
+
+  it("tells a writer its change was saved when the read models lag, with the reason but none of the failure's details", () => {
+    // The detail may name another account's event and stream: it is for the log only.
+    const detail = "applying ImageMapped (0b7c…) of 'mci-someone-elses' at revision 4: SQLITE_FULL: database or disk is full";
+    const cases = [
+      [
+        new ProjectionFailedError('streamCatalog', detail),
+        'a read model failed (the details are in the service log); it is retried and reads will show the change once it recovers',
+      ],
+      [
+        new ProjectionFailedError(undefined, detail, 'storage_full'),
+        'their disk is full; reads will show the change once space has been freed',
+      ],
+      [
+        new ProjectionFailedError(undefined, detail, 'storage_read_only'),
+        'their storage is read-only; reads will show the change once it is writable again',
+      ],
+      [
+        new ProjectionFailedError('ledger', detail, 'storage_failed'),
+        'their disk failed a write; they retry on their own and reads will show the change once they catch up',
+      ],
+      [
+        new ProjectionFailedError(undefined, 'stopping', 'shutting_down'),
+        'the service is shutting down; reads will show the change after it restarts',
+      ],
+    ] as const;
+    for (const [error, reason] of cases) {
+      const answer = formatted(fromResolver(error));
+      expect(answer).toEqual({
+        message: `the change was saved, but the read models could not be updated: ${reason}`,
+        path: ['serverInfo'],
+        extensions: { code: 'UNAVAILABLE' },
+      });
+      expect(isUnexpected(error)).toBe(false);
+    }
+    expect(formatted(fromResolver(new ProjectionWaitTimeoutError(10_000, ['streamCatalog'])))).toMatchObject({
+      message:
+        'the change was saved, but read models did not reach the requested position within 10000 ms (still behind: streamCatalog); reads will show it once they catch up',
+      extensions: { code: 'UNAVAILABLE' },
+    });
   });
 
   it('masks anything else and flags it for logging', () => {

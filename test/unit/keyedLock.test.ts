@@ -47,6 +47,16 @@ describe('KeyedLock', () => {
     await expect(lock.run(['k'], async () => 'next')).resolves.toBe('next');
   });
 
+  it('releases every key it took when the work throws before returning a promise', async () => {
+    const lock = new KeyedLock();
+    const thrower = (): Promise<never> => {
+      throw new Error('thrown at once');
+    };
+    await expect(lock.run(['a', 'b'], thrower)).rejects.toThrow('thrown at once');
+    expect([lock.holdersAndWaiters('a'), lock.holdersAndWaiters('b')]).toEqual([0, 0]);
+    await expect(lock.run(['b', 'a'], async () => 'both free')).resolves.toBe('both free');
+  });
+
   it('never deadlocks two callers that need overlapping keys given in opposite orders', async () => {
     const lock = new KeyedLock();
     const runs = Array.from({ length: 20 }, (_, i) => lock.run(i % 2 === 0 ? ['a', 'b'] : ['b', 'a', 'b'], async () => i));

@@ -2,6 +2,7 @@ import { ErrorCode } from '../../src/domain/errors';
 import { EventStoreUnavailableError, VersionConflictError } from '../../src/eventStore/errors';
 import { translateSqliteError } from '../../src/eventStore/sqlite/sqliteEventStore';
 import { formatError, isStoreFailure, isUnexpected, toClientError } from '../../src/graphql/errors';
+import { storageFailureOf } from '../../src/sqlite/storageFailure';
 
 /*
  * The embedded store's disk failures, from the driver's error code to what a client reads. Driver
@@ -47,5 +48,17 @@ describe('storage failures of the SQLite store', () => {
     // Not masked, yet logged: the operator needs the details the client is spared.
     expect(isUnexpected(error)).toBe(false);
     expect(isStoreFailure(error)).toBe(true);
+  });
+
+  it("finds the disk at fault through wrapping errors (a read model's apply wraps the driver error), and nothing else", () => {
+    expect(storageFailureOf(new Error('applying Noted', { cause: sqliteError('SQLITE_FULL') }))).toBe('storage_full');
+    expect(storageFailureOf(new Error('outer', { cause: new Error('inner', { cause: sqliteError('SQLITE_IOERR_FSYNC') }) }))).toBe(
+      'storage_failed',
+    );
+    expect(storageFailureOf(sqliteError('SQLITE_READONLY_DIRECTORY'))).toBe('storage_read_only');
+    expect(storageFailureOf(sqliteError('SQLITE_BUSY'))).toBeUndefined();
+    expect(storageFailureOf(sqliteError('SQLITE_CONSTRAINT_TRIGGER'))).toBeUndefined();
+    expect(storageFailureOf(new Error('not the disk'))).toBeUndefined();
+    expect(storageFailureOf('SQLITE_FULL')).toBeUndefined();
   });
 });

@@ -12,6 +12,7 @@ import { decodeCursor, encodeCursor } from '../cursor';
 import { EventStoreClosedError, EventStoreError, EventStoreUnavailableError, StreamNotFoundError, VersionConflictError } from '../errors';
 import { normalizeFilter, type NormalizedFilter } from '../filter';
 import { sealEvents } from '../hashChain';
+import { sqliteCodeOf, storageFailureOf } from '../../sqlite/storageFailure';
 import type { JsonValue } from '../json';
 import {
   MAX_READ_COUNT,
@@ -418,24 +419,24 @@ export class SqliteEventStore implements EventStore {
 /** Better-sqlite3 failures become port errors with a message that says what to do. */
 export function translateSqliteError(error: unknown, doing: string): unknown {
   if (error instanceof EventStoreError) return error;
-  // Duck-typed rather than `instanceof Error`: the driver's error class may come from another realm
-  // (it is bound once per process to the first copy of the module that loaded it).
-  if (typeof error !== 'object' || error === null) return error;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return error;
+  const code = sqliteCodeOf(error);
+  if (code === undefined) return error;
   // A failed write rolls its transaction back: with these reasons the client is told nothing was saved.
-  if (code === 'SQLITE_FULL') return new EventStoreUnavailableError(`${doing}: the disk is full`, { cause: error, reason: 'storage_full' });
-  if (code.startsWith('SQLITE_READONLY')) {
-    return new EventStoreUnavailableError(`${doing}: the data directory is read-only`, { cause: error, reason: 'storage_read_only' });
+  switch (storageFailureOf(error)) {
+    case 'storage_full':
+      return new EventStoreUnavailableError(`${doing}: the disk is full`, { cause: error, reason: 'storage_full' });
+    case 'storage_read_only':
+      return new EventStoreUnavailableError(`${doing}: the data directory is read-only`, { cause: error, reason: 'storage_read_only' });
+    case 'storage_failed':
+      return new EventStoreUnavailableError(`${doing}: the disk failed a read or write (${code})`, {
+        cause: error,
+        reason: 'storage_failed',
+      });
+    case undefined:
+      break;
   }
   if (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_')) {
     return new EventStoreUnavailableError(`${doing}: the database is locked by another process`, { cause: error });
-  }
-  if (code.startsWith('SQLITE_IOERR')) {
-    return new EventStoreUnavailableError(`${doing}: the disk failed a read or write (${code})`, {
-      cause: error,
-      reason: 'storage_failed',
-    });
   }
   if (code.startsWith('SQLITE_CANTOPEN')) return new EventStoreUnavailableError(`${doing}: the file can't be opened`, { cause: error });
   return new EventStoreUnavailableError(`${doing}: ${String((error as { message?: unknown }).message)} (${code})`, { cause: error });
