@@ -2,14 +2,17 @@ import { accountStream } from '../domain/accounts/account';
 import { holdsAnyRight, type Viewer } from '../domain/accounts/roles';
 import { DomainError, ErrorCode } from '../domain/errors';
 import { EventStoreUnavailableError, InvalidCursorError, InvalidRequestError, StreamNotFoundError } from '../eventStore/errors';
+import { comparePositions } from '../eventStore/cursor';
+import { matchesFilter, normalizeFilter, type NormalizedFilter } from '../eventStore/filter';
 import {
   MAX_READ_COUNT,
   type EventFilter,
   type EventStore,
-  type EventSubscription,
+  type LogPosition,
   type ReadAllResult,
   type RecordedEvent,
 } from '../eventStore/port';
+import { feedTails, memberRevocationKey, type FeedTail, type TailMember } from './feedTail';
 
 /*
  * The change feed: the global log as one account may see it, read page by page (`events` query) or
@@ -33,19 +36,20 @@ const ACCOUNT_PREFIX = 'account-';
 
 /**
  * The seam for publications: events of other accounts this viewer may see anyway (a publication
- * shared with its account). Until publications exist, nothing is shared.
+ * shared with its account), as it may see them; `undefined` for the rest.
  */
-export type SharedEvents = (viewer: Viewer, event: RecordedEvent) => boolean;
-const NOTHING_SHARED: SharedEvents = () => false;
+export type SharedEvents = (viewer: Viewer, event: RecordedEvent) => RecordedEvent | undefined;
+const NOTHING_SHARED: SharedEvents = () => undefined;
 
-function isVisibleTo(viewer: Viewer, event: RecordedEvent, shared: SharedEvents = NOTHING_SHARED): boolean {
-  if (SHARED_CATEGORY_PREFIXES.some((prefix) => event.stream.startsWith(prefix))) return true;
+/** The event as this viewer may see it, or `undefined` when it is none of its business. */
+function viewOf(viewer: Viewer, event: RecordedEvent, shared: SharedEvents = NOTHING_SHARED): RecordedEvent | undefined {
+  if (SHARED_CATEGORY_PREFIXES.some((prefix) => event.stream.startsWith(prefix))) return event;
   if (event.stream.startsWith(ACCOUNT_PREFIX)) {
-    return (
-      event.stream === accountStream(viewer.accountId) && event.metadata.accountId === viewer.accountId && holdsAnyRight(viewer, ['admin'])
-    );
+    const own =
+      event.stream === accountStream(viewer.accountId) && event.metadata.accountId === viewer.accountId && holdsAnyRight(viewer, ['admin']);
+    return own ? event : undefined;
   }
-  if (event.metadata.accountId === viewer.accountId) return true;
+  if (event.metadata.accountId === viewer.accountId) return event;
   return shared(viewer, event);
 }
 
@@ -100,7 +104,8 @@ class FeedMatcher {
   admit(event: RecordedEvent): RecordedEvent | undefined {
     // A component's stream is a prefix filter in the store: `mci-1` also matches `mci-10`.
     if (this.streams !== undefined && !this.streams.has(event.stream)) return undefined;
-    return isVisibleTo(this.viewer, event, this.shared) ? redacted(event) : undefined;
+    const view = viewOf(this.viewer, event, this.shared);
+    return view && redacted(view);
   }
 }
 
@@ -221,17 +226,16 @@ export async function subscribeToFeed(
   viewer: Viewer,
   options: FeedSubscriptionOptions,
 ): Promise<AsyncIterableIterator<RecordedEvent>> {
-  // Revocations up to `head` are in the account stream read below; later ones reach the watch.
-  const head = await store.headPosition();
-  if (await wasRevoked(store, viewer)) throw new DomainError(ErrorCode.UNAUTHENTICATED, TOKEN_REVOKED_MESSAGE);
-  const feed = new FeedStream(store, new FeedMatcher(viewer, options.selection, options.shared ?? NOTHING_SHARED), options);
-  feed.watchRevocation(
-    viewer,
-    store.subscribe({
-      after: head === undefined ? undefined : store.cursorOf(head),
-      filter: { streamPrefixes: [accountStream(viewer.accountId)], eventTypes: ['ApiTokenRevoked'] },
-    }),
-  );
+  const feed = new FeedStream(store, viewer, new FeedMatcher(viewer, options.selection, options.shared ?? NOTHING_SHARED), options);
+  // A member of the shared tail first, so every revocation the tail reads from now on reaches it;
+  // earlier ones were committed before the account stream is read below, which finds them.
+  feed.attach(await feedTails(store).join(feed));
+  try {
+    if (await wasRevoked(store, viewer)) throw new DomainError(ErrorCode.UNAUTHENTICATED, TOKEN_REVOKED_MESSAGE);
+  } catch (error) {
+    await feed.return();
+    throw error;
+  }
   feed.start();
   return feed;
 }
@@ -285,31 +289,57 @@ const CATCH_UP_RETRY_MS = { initial: 100, max: 2_000 } as const;
 type Waiter = { resolve: (result: IteratorResult<RecordedEvent>) => void; reject: (error: unknown) => void };
 
 /**
+ * Where a subscription is: replaying the log at the client's pace (the tail's events ignored), handing
+ * over (the tail's events after `target` kept in `buffer` while the replay reads up to `target`), or
+ * live (fed by the tail).
+ */
+type Phase =
+  | { readonly kind: 'replaying' }
+  | { readonly kind: 'handingOver'; readonly target: LogPosition; readonly buffer: RecordedEvent[] }
+  | { readonly kind: 'live' };
+
+/**
  * The iterator a subscription hands to the transport. Catch-up reads the log at the client's pace (a
  * page, then wait until the client took it), so replaying a long history never counts as falling
- * behind; once caught up, a live store subscription is read eagerly into a queue bounded by
+ * behind; once caught up, the shared tail (feedTail.ts) pushes live events into a queue bounded by
  * `maxQueuedEvents`, which only a client slower than the write rate can fill.
+ *
+ * The switch from replay to tail, without gap or duplicate: when a replay read reaches the end of the
+ * log at `at`, the tail has handed out everything up to its own position `tailAt`, and will hand out
+ * every later event. If `tailAt <= at`, the subscription goes live at once and ignores the tail's
+ * events up to `at` (the replay sent them). If the tail is ahead, its events after `tailAt` are
+ * buffered while the replay reads on up to `tailAt`, then the buffer is sent and the subscription is
+ * live. The buffer holds at most `maxQueuedEvents`: past that the hand-over is dropped (those events
+ * are in the log) and the replay carries on, to try again at its next end of the log.
  *
  * Hand-written rather than an async generator: `return()` must end it at once even while a `next()`
  * waits for events that may never come (an async generator queues `return()` behind it).
  */
-class FeedStream implements AsyncIterableIterator<RecordedEvent> {
+class FeedStream implements AsyncIterableIterator<RecordedEvent>, TailMember {
+  readonly revocationKey: string;
   private readonly queue: RecordedEvent[] = [];
+  private readonly liveFilter: NormalizedFilter;
   private waiter: Waiter | undefined;
   private wakePump: (() => void) | undefined;
-  private readonly sources: EventSubscription[] = [];
+  private tail: FeedTail | undefined;
+  private phase: Phase = { kind: 'replaying' };
+  /** The newest tail event this subscription has dealt with, or where the replay left it to the tail. */
+  private tailSeen: LogPosition | undefined;
   private state: 'open' | 'failed' | 'ended' = 'open';
   private failure: unknown;
-  private live = false;
   /** The last event handed to the transport, and the last one it finished sending: where a resume is safe. */
   private lastTaken: string | undefined;
   private lastSent: string | undefined;
 
   constructor(
     private readonly store: EventStore,
+    viewer: Viewer,
     private readonly matcher: FeedMatcher,
     private readonly options: FeedSubscriptionOptions,
   ) {
+    this.revocationKey = memberRevocationKey(viewer.accountId, viewer.tokenId);
+    // The store applies this filter to replay reads; the tail's events are unfiltered, so it is applied here.
+    this.liveFilter = normalizeFilter(matcher.storeFilter);
     this.lastTaken = options.after;
     this.lastSent = options.after;
   }
@@ -346,51 +376,102 @@ class FeedStream implements AsyncIterableIterator<RecordedEvent> {
     return Promise.resolve({ value: undefined, done: true });
   }
 
+  /** The tail this subscription is a member of; one that already ended leaves it at once. */
+  attach(tail: FeedTail): void {
+    this.tail = tail;
+    if (this.state !== 'open') tail.leave(this);
+  }
+
   start(): void {
-    this.pump().then(
-      () => this.end(),
-      (error: unknown) => this.fail(error),
-    );
+    this.pump().catch((error: unknown) => this.fail(error));
   }
 
-  watchRevocation(viewer: Viewer, watch: EventSubscription): void {
-    this.sources.push(watch);
-    void (async () => {
-      for await (const event of watch.events) {
-        if (isRevocationOf(event, viewer)) {
-          this.fail(new DomainError(ErrorCode.UNAUTHENTICATED, TOKEN_REVOKED_MESSAGE));
-          return;
-        }
-      }
-    })().catch((error: unknown) => this.fail(error));
+  deliver(event: RecordedEvent): void {
+    const { phase } = this;
+    if (phase.kind === 'replaying' || this.state !== 'open') return;
+    // The tail hands out each event once and in order; this only guards the switch from replay.
+    if (this.tailSeen !== undefined && comparePositions(event.position, this.tailSeen) <= 0) return;
+    this.tailSeen = event.position;
+    if (!matchesFilter(this.liveFilter, event.stream, event.type)) return;
+    const admitted = this.matcher.admit(event);
+    if (admitted === undefined) return;
+    if (phase.kind === 'live') {
+      this.offer(admitted);
+      return;
+    }
+    phase.buffer.push(admitted);
+    // The replay can't reach the tail before this many of its events pile up: keep replaying instead.
+    if (phase.buffer.length > this.options.maxQueuedEvents) this.phase = { kind: 'replaying' };
   }
 
+  revoked(): void {
+    this.fail(new DomainError(ErrorCode.UNAUTHENTICATED, TOKEN_REVOKED_MESSAGE));
+  }
+
+  ended(error: unknown): void {
+    if (error === undefined) this.end();
+    else this.fail(error);
+  }
+
+  /** Replays after `after` at the client's pace, then hands over to the tail (see the class comment); returns once live. */
   private async pump(): Promise<void> {
-    const { store, matcher } = this;
+    const { store } = this;
     let cursor = this.options.after;
     for (;;) {
       const read = await this.catchUpRead(cursor);
       if (read === undefined || this.state !== 'open') return;
-      for (const event of read.events) this.offer(event);
+      const handingOver = this.phase.kind === 'handingOver' ? this.phase : undefined;
+      let reachedTarget = false;
+      for (const event of read.events) {
+        // Past the target, the buffer holds the tail's copy of the events.
+        if (handingOver && comparePositions(event.position, handingOver.target) > 0) {
+          reachedTarget = true;
+          break;
+        }
+        const admitted = this.matcher.admit(event);
+        if (admitted !== undefined) this.offer(admitted);
+      }
       cursor = read.cursor ?? cursor;
-      // Caught up: a read found nothing new. The live subscription starts exactly there (exclusive).
-      if (read.isEnd && read.events.length === 0) break;
+      if (
+        handingOver &&
+        (reachedTarget || (cursor !== undefined && comparePositions(store.parseCursor(cursor), handingOver.target) >= 0))
+      ) {
+        // Everything up to the target is sent: should the hand-over be dropped, the replay goes on from exactly there.
+        reachedTarget = true;
+        cursor = store.cursorOf(handingOver.target);
+      }
       await this.untilTaken();
       if (this.state !== 'open') return;
-    }
-    this.live = true;
-    const live = store.subscribe({ after: cursor, filter: matcher.storeFilter });
-    this.sources.push(live);
-    for await (const event of live.events) {
-      if (this.state !== 'open') return;
-      this.offer(event);
+      if (this.phase.kind === 'handingOver') {
+        if (reachedTarget) {
+          this.goLive(this.phase.buffer);
+          return;
+        }
+        continue;
+      }
+      if (!read.isEnd) continue;
+      const tailAt = (this.tail as FeedTail).position;
+      const at = cursor === undefined ? undefined : store.parseCursor(cursor);
+      if (tailAt === undefined || (at !== undefined && comparePositions(tailAt, at) <= 0)) {
+        // The tail is at or behind the replay's end: it brings every later event; up to `at` the replay sent them.
+        this.tailSeen = at;
+        this.goLive([]);
+        return;
+      }
+      this.tailSeen = tailAt;
+      this.phase = { kind: 'handingOver', target: tailAt, buffer: [] };
     }
   }
 
+  private goLive(buffered: readonly RecordedEvent[]): void {
+    this.phase = { kind: 'live' };
+    for (const event of buffered) if (this.state === 'open') this.offer(event);
+  }
+
   /**
-   * One catch-up page. The live subscription outlives a store outage (the adapter resubscribes from the
-   * last event it delivered); catch-up does the same: while the feed is open, a read the store can't
-   * answer is tried again with backoff from the same cursor, so the client sees a pause, not an error.
+   * One catch-up page. The tail outlives a store outage (the adapter resubscribes from the last event
+   * it delivered); catch-up does the same: while the feed is open, a read the store can't answer is
+   * tried again with backoff from the same cursor, so the client sees a pause, not an error.
    */
   private async catchUpRead(cursor: string | undefined): Promise<ReadAllResult | undefined> {
     let wait: number = CATCH_UP_RETRY_MS.initial;
@@ -406,18 +487,17 @@ class FeedStream implements AsyncIterableIterator<RecordedEvent> {
     }
   }
 
+  /** Hands an admitted event to the waiting transport, or queues it; only live events count against the bound. */
   private offer(event: RecordedEvent): void {
-    const admitted = this.matcher.admit(event);
-    if (admitted === undefined || this.state !== 'open') return;
     const waiter = this.waiter;
     if (waiter) {
       this.waiter = undefined;
-      this.lastTaken = admitted.cursor;
-      waiter.resolve({ value: admitted, done: false });
+      this.lastTaken = event.cursor;
+      waiter.resolve({ value: event, done: false });
       return;
     }
-    this.queue.push(admitted);
-    if (this.live && this.queue.length > this.options.maxQueuedEvents) this.tooSlow();
+    this.queue.push(event);
+    if (this.phase.kind === 'live' && this.queue.length > this.options.maxQueuedEvents) this.tooSlow();
   }
 
   /** Resolves once the client has taken every queued event (or the feed ended). */
@@ -464,7 +544,8 @@ class FeedStream implements AsyncIterableIterator<RecordedEvent> {
 
   private stop(): void {
     this.queue.length = 0;
+    this.phase = { kind: 'replaying' };
     this.wake();
-    for (const source of this.sources.splice(0)) void source.close();
+    this.tail?.leave(this);
   }
 }

@@ -340,15 +340,15 @@ export class MarketplaceQueries {
     }));
   }
 
-  /** Whether the account owns or is a member of at least one of the groups (for the change feed's publish events). */
-  ownsOrBelongsToAny(accountId: string, groupIds: readonly string[]): boolean {
-    this.recorder.record('ownsOrBelongsToAny');
-    if (groupIds.length === 0) return false;
+  /** Those of the groups the account owns or is a member of (for the change feed's publish events). */
+  groupsOwnedOrJoined(accountId: string, groupIds: readonly string[]): string[] {
+    this.recorder.record('groupsOwnedOrJoined');
+    if (groupIds.length === 0) return [];
     return (
       this.statements
-        .get(`SELECT 1 FROM rm_account_groups g WHERE g.id IN (${IDS}) AND ${OWNS_OR_BELONGS_TO_G}`)
-        .get(JSON.stringify(groupIds), accountId, accountId) !== undefined
-    );
+        .get(`SELECT g.id FROM rm_account_groups g WHERE g.id IN (${IDS}) AND ${OWNS_OR_BELONGS_TO_G} ORDER BY g.id`)
+        .all(JSON.stringify(groupIds), accountId, accountId) as Array<{ id: string }>
+    ).map((row) => row.id);
   }
 
   /** Whether the account owns the group (for the change feed's group events). */

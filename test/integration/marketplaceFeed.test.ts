@@ -69,4 +69,38 @@ describe('marketplace events in the live change feed', () => {
     ]);
     expect(publications(outsiderFeed.events)).toEqual([`ComponentPublished:${everyone}`, `ComponentPublished:${marker}`]);
   });
+
+  it('shows another account’s publication without its internals: only the groups the viewer is in, no acting user', async () => {
+    const url = service.url;
+    const member = await secondAccount(url, 'Member of one');
+    const publisher = await tokenWithRoles(url, ['PUBLISHER']);
+    const [joined, other] = await Promise.all([createGroup(url, 'Joined', publisher), createGroup(url, 'Other audience', publisher)]);
+    await join(url, joined.id, member, publisher);
+    const mci = await createMci(url, 'two audiences', [EAST], { commit: true });
+    const head = (await service.services.store.headPosition()) as NonNullable<
+      Awaited<ReturnType<typeof service.services.store.headPosition>>
+    >;
+    const after = service.services.store.cursorOf(head);
+    const memberFeed = subscribe(member.admin, after);
+    const publisherFeed = subscribe(publisher, after);
+    await publishAs(url, { componentId: mci, visibility: 'GROUPS', accountGroupIds: [joined.id, other.id] }, publisher);
+
+    const published = (events: readonly FeedEvent[]) => events.some((event) => event.data['componentId'] === mci);
+    await memberFeed.waitFor(published, 'the publication');
+    await publisherFeed.waitFor(published, 'the publication');
+    const [seenByMember] = memberFeed.events;
+    const [seenByPublisher] = publisherFeed.events;
+    expect(seenByMember?.data['accountGroupIds']).toEqual([joined.id]);
+    expect(seenByMember?.actor).toBeNull();
+    expect([...(seenByPublisher?.data['accountGroupIds'] as string[])].sort()).toEqual([joined.id, other.id].sort());
+    expect(seenByPublisher?.actor).not.toBeNull();
+    // The query agrees with the subscription.
+    const { events } = await ok<{ events: { nodes: Array<{ data: Record<string, unknown>; actor: { id: string } | null }> } }>(
+      url,
+      `query($after: String) { events(after: $after, first: 50, filter: { types: ["ComponentPublished"] }) { nodes { data actor { id } } } }`,
+      { after },
+      member.admin,
+    );
+    expect(events.nodes.map((node) => [node.data['accountGroupIds'], node.actor])).toEqual([[[joined.id], null]]);
+  });
 });

@@ -17,24 +17,39 @@ import type { SharedEvents } from '../changeFeed';
  *   its invitation, never the code or its hash: the feed strips `codeHash`).
  * Visibility only grows (nothing is unpublished, nobody leaves a group), so judging an old event by
  * today's memberships shows a new member the group's earlier publications, which it may see anyway.
+ * What is shared is shown without the other account's internals (see `foreignView`), and a GROUPS
+ * publication names only the groups this account is in.
  */
 export function marketplaceSharedEvents(queries: MarketplaceQueries): SharedEvents {
-  return (viewer: Viewer, event: RecordedEvent): boolean => {
+  return (viewer: Viewer, event: RecordedEvent): RecordedEvent | undefined => {
     if (event.stream.startsWith(PUBLICATION_STREAM_PREFIX)) {
       const data = event.data as { visibility?: unknown; accountGroupIds?: unknown; publicationId?: unknown };
       if (event.type === 'ComponentPublished' || event.type === 'TemplatePublished') {
-        if (data.visibility === 'PUBLIC') return true;
+        if (data.visibility === 'PUBLIC') return foreignView(event);
         const groupIds = Array.isArray(data.accountGroupIds)
           ? data.accountGroupIds.filter((id): id is string => typeof id === 'string')
           : [];
-        return queries.ownsOrBelongsToAny(viewer.accountId, groupIds);
+        const seen = queries.groupsOwnedOrJoined(viewer.accountId, groupIds);
+        // A member learns the groups it shares in, never the publisher's other audiences.
+        return seen.length > 0 ? foreignView({ ...event, data: { ...(event.data as object), accountGroupIds: seen } }) : undefined;
       }
-      return queries.isVisible(viewer.accountId, event.stream.slice(PUBLICATION_STREAM_PREFIX.length));
+      return queries.isVisible(viewer.accountId, event.stream.slice(PUBLICATION_STREAM_PREFIX.length)) ? foreignView(event) : undefined;
     }
     if (event.stream.startsWith(ACCOUNT_GROUP_STREAM_PREFIX)) {
-      if ((event.data as { accountId?: unknown }).accountId === viewer.accountId) return true;
-      return queries.isGroupOwner(viewer.accountId, event.stream.slice(ACCOUNT_GROUP_STREAM_PREFIX.length));
+      if ((event.data as { accountId?: unknown }).accountId === viewer.accountId) return foreignView(event);
+      return queries.isGroupOwner(viewer.accountId, event.stream.slice(ACCOUNT_GROUP_STREAM_PREFIX.length))
+        ? foreignView(event)
+        : undefined;
     }
-    return false;
+    return undefined;
   };
+}
+
+/**
+ * Another account's event as this account sees it: what happened, when, and by which account, but not
+ * which of that account's users did it, nor the request that did it — those are the other account's own.
+ */
+function foreignView(event: RecordedEvent): RecordedEvent {
+  const { actorId: _actorId, correlationId: _correlationId, causationId: _causationId, ...metadata } = event.metadata;
+  return { ...event, metadata };
 }
