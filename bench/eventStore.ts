@@ -3,20 +3,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openEventStoreDbEventStore } from '../src/eventStore/eventstoredb/eventStoreDbEventStore';
 import type { EventStore } from '../src/eventStore/port';
-import { openSqliteEventStore } from '../src/eventStore/sqlite/sqliteEventStore';
+import { openSqliteEventStore, SqliteEventStore } from '../src/eventStore/sqlite/sqliteEventStore';
 import { openDatabase, type SqliteDatabase, type Synchronous } from '../src/sqlite/database';
 import { startEsdbTestServer, type EsdbTestServer } from '../test/support/esdbTestServer';
 import { formatNumber, formatRatio, median, rate, rotate, table, time } from './harness';
 
 /*
  * Event-store throughput: single-writer and 20-writer append rates and the global-log read rate,
- * for the SQLite adapter (FULL and NORMAL) and the EventStoreDB adapter via the in-process test
- * server, next to raw better-sqlite3 doing the same inserts and reads in the same run.
+ * for the SQLite adapter (FULL with group commit and with one transaction per append, NORMAL) and the
+ * EventStoreDB adapter via the in-process test server (issue 7, benchmark 7), next to raw better-sqlite3
+ * doing the same inserts and reads in the same run. The contenders and the 20-writer measure are
+ * exported: the mutations benchmark reuses them.
  */
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const SINGLE_APPENDS = Number(process.env['BENCH_APPENDS'] ?? 600);
-const WRITERS = 20;
+export const WRITERS = 20;
 const READ_EVENTS = Number(process.env['BENCH_READ_EVENTS'] ?? 20_000);
 const PAGE = 500;
 
@@ -36,17 +38,19 @@ function eventData(i: number) {
   };
 }
 
-interface Target {
+export interface Target {
   /** Appends one event to `stream`, expecting it at `revision` (-1: new stream). */
   append(stream: string, revision: number): Promise<void>;
   /** Appends `count` events in batches, for the read benchmark. */
   seed(count: number): Promise<void>;
   /** Reads the whole log in pages; returns how many events were read. */
   readAll(): Promise<number>;
+  /** Appends written so far per commit (group commit's batching), when the target commits in groups. */
+  appendsPerCommit?(): number;
   close(): Promise<void>;
 }
 
-interface Contender {
+export interface Contender {
   readonly name: string;
   /** Name of the contender its figures are divided by. */
   readonly baseline?: string;
@@ -55,6 +59,14 @@ interface Contender {
 
 function adapterTarget(store: EventStore, onClose: () => Promise<void> = async () => {}): Target {
   return {
+    ...(store instanceof SqliteEventStore
+      ? {
+          appendsPerCommit: () => {
+            const stats = store.groupCommitStats();
+            return stats.appends / stats.groups;
+          },
+        }
+      : {}),
     async append(stream, revision) {
       await store.append(stream, [eventData(revision + 1)], { expectedRevision: revision < 0 ? 'no_stream' : BigInt(revision) });
     },
@@ -131,7 +143,7 @@ const RAW_SCHEMA = [
      UNIQUE (stream, revision)) STRICT`,
 ];
 
-function raw(synchronous: Synchronous): Contender {
+export function raw(synchronous: Synchronous): Contender {
   return {
     name: `raw better-sqlite3 ${synchronous}`,
     async open(dir) {
@@ -140,12 +152,13 @@ function raw(synchronous: Synchronous): Contender {
   };
 }
 
-function sqlite(synchronous: Synchronous): Contender {
+/** The embedded store's adapter; `groupCommit` false: one IMMEDIATE transaction (and one fsync at FULL) per append. */
+export function sqlite(synchronous: Synchronous, groupCommit: boolean): Contender {
   return {
-    name: `sqlite adapter ${synchronous}`,
+    name: `sqlite adapter ${synchronous}, ${groupCommit ? 'group commit' : 'one transaction per append'}`,
     baseline: `raw better-sqlite3 ${synchronous}`,
     async open(dir) {
-      return adapterTarget(openSqliteEventStore({ path: join(dir, 'events.sqlite'), synchronous }));
+      return adapterTarget(openSqliteEventStore({ path: join(dir, 'events.sqlite'), synchronous, groupCommit }));
     },
   };
 }
@@ -159,7 +172,14 @@ const eventStoreDb: Contender = {
   },
 };
 
-const CONTENDERS: readonly Contender[] = [raw('FULL'), sqlite('FULL'), raw('NORMAL'), sqlite('NORMAL'), eventStoreDb];
+const CONTENDERS: readonly Contender[] = [
+  raw('FULL'),
+  sqlite('FULL', true),
+  sqlite('FULL', false),
+  raw('NORMAL'),
+  sqlite('NORMAL', true),
+  eventStoreDb,
+];
 
 interface Figures {
   single: number[];
@@ -167,10 +187,37 @@ interface Figures {
   read: number[];
 }
 
-async function measure(contender: Contender, figures: Figures): Promise<void> {
+/**
+ * `appends` one-event appends from `WRITERS` concurrent writers, each on its own stream with its
+ * expected revision; appends per second, and appends per commit when the target commits in groups.
+ */
+export async function concurrentAppends(target: Target, appends: number): Promise<{ perSecond: number; appendsPerCommit?: number }> {
+  const perWriter = Math.ceil(appends / WRITERS);
+  const sample = await time(perWriter * WRITERS, async () => {
+    await Promise.all(
+      Array.from({ length: WRITERS }, async (_, w) => {
+        for (let i = 0; i < perWriter; i++) await target.append(`writer-${w}`, i - 1);
+      }),
+    );
+  });
+  const perCommit = target.appendsPerCommit?.();
+  return { perSecond: rate(sample), ...(perCommit === undefined ? {} : { appendsPerCommit: perCommit }) };
+}
+
+/** Opens `contender` in a fresh temporary directory, runs `body` on it, and removes everything after. */
+export async function withTarget<T>(contender: Contender, body: (target: Target) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'mci-bench-'));
   const target = await contender.open(dir);
   try {
+    return await body(target);
+  } finally {
+    await target.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function measure(contender: Contender, figures: Figures): Promise<void> {
+  await withTarget(contender, async (target) => {
     const streams = 50;
     const revisions = new Array<number>(streams).fill(-1);
     figures.single.push(
@@ -184,28 +231,14 @@ async function measure(contender: Contender, figures: Figures): Promise<void> {
         }),
       ),
     );
-    const perWriter = Math.ceil(SINGLE_APPENDS / WRITERS);
-    figures.concurrent.push(
-      rate(
-        await time(perWriter * WRITERS, async () => {
-          await Promise.all(
-            Array.from({ length: WRITERS }, async (_, w) => {
-              for (let i = 0; i < perWriter; i++) await target.append(`writer-${w}`, i - 1);
-            }),
-          );
-        }),
-      ),
-    );
+    figures.concurrent.push((await concurrentAppends(target, SINGLE_APPENDS)).perSecond);
     await target.seed(READ_EVENTS);
     let read = 0;
     const sample = await time(0, async () => {
       read = await target.readAll();
     });
     figures.read.push(read / sample.seconds);
-  } finally {
-    await target.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 export async function eventStoreBenchmark(): Promise<string> {
@@ -237,7 +270,9 @@ export async function eventStoreBenchmark(): Promise<string> {
     `eventStore: medians of ${ROUNDS} alternating rounds; ${SINGLE_APPENDS} one-event appends per writer setup, ${WRITERS} concurrent writers, ` +
       `reads of ${READ_EVENTS.toLocaleString('en-US')}+ events in pages of ${PAGE}; ratios against the raw better-sqlite3 row named in the notes`,
     table(['contender', 'appends/s (1 writer)', 'vs raw', `appends/s (${WRITERS} writers)`, 'vs raw', 'events read/s', 'vs raw'], rows),
-    'notes: adapter rows are compared with raw better-sqlite3 at the same synchronous level; the EventStoreDB adapter row with raw NORMAL' +
+    'notes: adapter rows are compared with raw better-sqlite3 at the same synchronous level (one autocommit INSERT per append);' +
+      ' "group commit" lets concurrent appends share one transaction and fsync (SQLITE_GROUP_COMMIT=on, the default), "one transaction' +
+      ' per append" is SQLITE_GROUP_COMMIT=off; the EventStoreDB adapter row (issue 7, benchmark 7) is compared with raw NORMAL' +
       ' (the test server keeps its log in memory: its figures are the gRPC and adapter overhead, not a real server).',
   ].join('\n');
 }

@@ -27,7 +27,12 @@ export function openEmbeddedLog(config: Config): EventStore {
     throw new UsageError(`no embedded event store at ${path}: set DATA_DIR to the service's data directory`);
   }
   // No polling for other writers: the CLI reads and leaves.
-  return openSqliteEventStore({ path, synchronous: config.sqliteSynchronous, externalWritePollMs: 0 });
+  return openSqliteEventStore({
+    path,
+    synchronous: config.sqliteSynchronous,
+    groupCommit: config.sqliteGroupCommit,
+    externalWritePollMs: 0,
+  });
 }
 
 /** The store the service is configured with. */

@@ -22,11 +22,13 @@ export interface StoreSetup {
   openAnother(): Promise<EventStore>;
 }
 
-export function sqliteFileSetup(): StoreSetup {
+/** The embedded store on a file; `groupCommit: false` runs the suite with one transaction per append. */
+export function sqliteFileSetup(options: { groupCommit?: boolean } = {}): StoreSetup {
+  const groupCommit = options.groupCommit ?? true;
   let dir = '';
   let path = '';
   return {
-    name: 'sqlite (file)',
+    name: groupCommit ? 'sqlite (file)' : 'sqlite (file, group commit off)',
     async beforeAll() {
       dir = mkdtempSync(join(tmpdir(), 'mci-contract-'));
     },
@@ -35,10 +37,10 @@ export function sqliteFileSetup(): StoreSetup {
     },
     async open() {
       path = join(dir, `events-${Math.random().toString(36).slice(2)}.sqlite`);
-      return openSqliteEventStore({ path });
+      return openSqliteEventStore({ path, groupCommit });
     },
     async openAnother() {
-      return openSqliteEventStore({ path });
+      return openSqliteEventStore({ path, groupCommit });
     },
   };
 }

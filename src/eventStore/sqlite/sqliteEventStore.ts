@@ -33,6 +33,7 @@ import {
 import { CommitSignal, deferred } from '../signal';
 import { openDatabase, StatementCache, type SqliteDatabase, type Synchronous, type Transaction } from '../../sqlite/database';
 import { EVENT_STORE_MIGRATIONS } from './migrations';
+import { DEFAULT_GROUP_COMMIT_LIMITS, GroupCommitQueue, type GroupCommitStats, type GroupOutcome } from './groupCommit';
 
 export interface SqliteEventStoreOptions {
   /** A file path, or `:memory:` for a store that lives as long as the process. */
@@ -46,6 +47,21 @@ export interface SqliteEventStoreOptions {
    * someone is subscribed. Commits made through this store wake subscribers at once, without polling.
    */
   readonly externalWritePollMs?: number;
+  /**
+   * Group commit (default on): appends that arrive together share one transaction and one fsync, each
+   * still checked on its own and acknowledged only after that commit (see groupCommit.ts). Off: one
+   * transaction per append.
+   */
+  readonly groupCommit?: boolean;
+  /** Appends per group at most (default 256). */
+  readonly maxGroupAppends?: number;
+}
+
+/** An append checked by `prepareAppend`, waiting for its group. */
+interface AppendRequest {
+  readonly stream: string;
+  readonly events: PreparedEvent[];
+  readonly expectedRevision: ExpectedRevision;
 }
 
 interface EventRow {
@@ -100,6 +116,12 @@ export class SqliteEventStore implements EventStore {
   private readonly statements: StatementCache;
   private readonly appendTransaction: Transaction<(stream: string, events: PreparedEvent[], expected: ExpectedRevision) => AppendResult>;
   private readonly scanTransaction: (after: bigint, filter: NormalizedFilter, maxCount: number) => ScanPage;
+  /** One IMMEDIATE transaction for a whole group; each append in it runs `appendTransaction` as a SAVEPOINT. */
+  private readonly groupTransaction: Transaction<(requests: readonly AppendRequest[]) => Array<GroupOutcome<AppendResult>>>;
+  /** Undefined when group commit is off. */
+  private readonly groups: GroupCommitQueue<AppendRequest, AppendResult> | undefined;
+  /** Commits of appends made without group commit, for `groupCommitStats`. */
+  private soloCommits = 0;
   private readonly externalWritePollMs: number;
   private pollTimer: NodeJS.Timeout | undefined;
   private lastDataVersion = 0;
@@ -124,6 +146,28 @@ export class SqliteEventStore implements EventStore {
     this.appendTransaction = this.db.transaction((stream: string, events: PreparedEvent[], expected: ExpectedRevision) =>
       this.appendInTransaction(stream, events, expected),
     );
+    // Called inside `groupTransaction`, better-sqlite3 runs `appendTransaction` as a SAVEPOINT: an append
+    // that fails is undone alone, and the group goes on.
+    this.groupTransaction = this.db.transaction((requests: readonly AppendRequest[]) =>
+      requests.map((request): GroupOutcome<AppendResult> => {
+        try {
+          return { ok: true, value: this.appendTransaction(request.stream, request.events, request.expectedRevision) };
+        } catch (error) {
+          // SQLite's own failures (full disk, I/O error, lock) are the transaction's: abort the group.
+          // Anything else (a conflict, say) belongs to this append, whose savepoint is already rolled back.
+          if (sqliteCodeOf(error) !== undefined) throw error;
+          return { ok: false, error };
+        }
+      }),
+    );
+    this.groups =
+      options.groupCommit === false
+        ? undefined
+        : new GroupCommitQueue<AppendRequest, AppendResult>(
+            (requests) => this.commitGroup(requests),
+            (request) => request.events.reduce((bytes, event) => bytes + event.dataJson.length + event.metadataJson.length, 0),
+            { ...DEFAULT_GROUP_COMMIT_LIMITS, maxAppends: options.maxGroupAppends ?? DEFAULT_GROUP_COMMIT_LIMITS.maxAppends },
+          );
     // A read transaction, so a page and the head it reports come from one snapshot.
     this.scanTransaction = this.db.transaction((after: bigint, filter: NormalizedFilter, maxCount: number) =>
       this.scan(after, filter, maxCount),
@@ -132,15 +176,44 @@ export class SqliteEventStore implements EventStore {
 
   async append(stream: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult> {
     this.assertOpen();
+    // Checked before queueing: a malformed append is refused at once and never joins a group.
     const request = prepareAppend(stream, events, options?.expectedRevision);
+    if (this.groups) return this.groups.submit(request);
     let result: AppendResult;
     try {
       result = this.appendTransaction.immediate(request.stream, request.events, request.expectedRevision);
     } catch (error) {
       throw translateSqliteError(error, `appending to '${request.stream}'`);
     }
+    this.soloCommits += 1;
     if (!result.alreadyAppended) this.signal.notify();
     return result;
+  }
+
+  /**
+   * Writes one group in one IMMEDIATE transaction. Appends run in arrival order, so positions follow
+   * arrival order without gaps, and a second append to a stream in the same group sees the first (its
+   * expected revision, idempotency check and hash chain continue from it). Outcomes are returned (and
+   * callers settled) only after COMMIT returned: a caller whose append conflicted is told so only if the
+   * group committed, since the conflict may rest on an earlier append of the same group. If SQLite fails
+   * (or the COMMIT does), the whole transaction is rolled back and every caller gets the failure.
+   */
+  private commitGroup(requests: readonly AppendRequest[]): Array<GroupOutcome<AppendResult>> {
+    let outcomes: Array<GroupOutcome<AppendResult>>;
+    try {
+      outcomes = this.groupTransaction.immediate(requests);
+    } catch (error) {
+      return requests.map((request) => ({ ok: false, error: translateSqliteError(error, `appending to '${request.stream}'`) }));
+    }
+    // Woken after the commit: a subscriber reads only committed events, in position order.
+    if (outcomes.some((outcome) => outcome.ok && !outcome.value.alreadyAppended)) this.signal.notify();
+    return outcomes;
+  }
+
+  /** Transactions that wrote (or, on a storage failure, tried to write) appends, and how many appends they carried. */
+  groupCommitStats(): GroupCommitStats {
+    if (!this.groups) return { groups: this.soloCommits, appends: this.soloCommits, largestGroup: this.soloCommits > 0 ? 1 : 0 };
+    return this.groups.stats();
   }
 
   private appendInTransaction(stream: string, events: PreparedEvent[], expected: AppendOptions['expectedRevision']): AppendResult {
@@ -366,6 +439,8 @@ export class SqliteEventStore implements EventStore {
     if (this.closed) return;
     this.closed = true;
     await Promise.all([...this.subscriptions].map((s) => s.close()));
+    // Appends accepted before close() are written (and their callers answered), not dropped.
+    this.groups?.flushNow();
     this.signal.notify();
     if (this.pollTimer) clearInterval(this.pollTimer);
     this.db.close();
