@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerOptionsWithGateway } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -21,6 +22,7 @@ import { ShutdownGate, shuttingDownError } from './shutdown';
 import { limitValidationRules, operationLimitsPlugin, webSocketOperation, type OperationLimits } from './operationLimits';
 import { RateLimiter } from './rateLimit';
 import { answerClientError, graphqlRequestInput, graphqlRequestInputErrors } from './requestLimits';
+import { ResponseCache, responseCacheHooks, type ResponseCacheStats } from './responseCache';
 
 function unauthenticated(): GraphQLError {
   return new GraphQLError('authentication required: send a valid API token as "Authorization: Bearer <token>"', {
@@ -34,6 +36,8 @@ export interface RunningHttpServer {
   readonly port: number;
   /** Stops taking requests, lets in-flight ones finish, closes WebSockets. Does not close services. */
   stop(): Promise<void>;
+  /** The response cache's counters (hits, misses, stores, bytes…); `undefined` when RESPONSE_CACHE_BYTES is 0. */
+  responseCacheStats(): ResponseCacheStats | undefined;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/u;
@@ -51,6 +55,11 @@ export interface HttpServerOptions {
   readonly maxQueuedFeedEvents?: number;
   /** The mutation rate limiter's clock (monotonic milliseconds): tests move it instead of sleeping. */
   readonly rateLimitClock?: () => number;
+  /**
+   * Benchmarks only: an Apollo gateway that replaces graphql-js as the executor of HTTP operations
+   * (bench/jitGateway.ts measures graphql-jit this way). Never set by the service.
+   */
+  readonly gateway?: (schema: GraphQLSchema) => ApolloServerOptionsWithGateway<GraphQLContext>['gateway'];
 }
 
 const DEFAULT_KEEP_ALIVE_MS = 12_000;
@@ -138,14 +147,37 @@ export async function startHttpServer(
   );
   shutdown.watch(webSockets);
 
+  const responseCache = new ResponseCache(config.responseCacheBytes);
+  const cache = responseCache.enabled
+    ? responseCacheHooks(
+        responseCache,
+        services,
+        () => services.projections.readModelsVersion,
+        (res) => res.locals['viewer'] as Viewer,
+      )
+    : undefined;
+
   const apollo = new ApolloServer<GraphQLContext>({
-    schema: apiSchema,
+    ...(options.gateway ? { gateway: options.gateway(apiSchema) } : { schema: apiSchema }),
     formatError,
     includeStacktraceInErrorResponses: false,
     // main.ts owns shutdown: it stops HTTP first, then the projections and the store, in that order.
     stopOnTerminationSignals: false,
     validationRules: limitValidationRules(config.queryLimits),
     plugins: [
+      // We give no cache hints: Apollo's cache-control plugin would only wrap every field resolver to
+      // compute the policy 'no-store' for each answer. That header is kept, set once per answer below.
+      ApolloServerPluginCacheControlDisabled(),
+      {
+        async requestDidStart() {
+          return {
+            async willSendResponse({ response }) {
+              response.http.headers.set('cache-control', 'no-store');
+            },
+          };
+        },
+      },
+      ...(cache ? [cache.plugin] : []),
       operationLimitsPlugin(operationLimits),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       {
@@ -182,6 +214,7 @@ export async function startHttpServer(
     const report = await readiness(services);
     res.status(report.ready ? 200 : 503).json(report);
   });
+  const requestInput = graphqlRequestInput(config);
   app.use(
     '/graphql',
     (req: Request, res: Response, next: NextFunction) => {
@@ -203,12 +236,23 @@ export async function startHttpServer(
       res.locals['viewer'] = viewer;
       next();
     },
-    ...graphqlRequestInput(config),
+    // Reading the body comes before the response cache (the body limit applies to hits), checking it after.
+    ...requestInput.slice(0, 1),
+    ...(cache ? [cache.middleware] : []),
+    ...requestInput.slice(1),
     graphqlRequestInputErrors(config),
     expressMiddleware(apollo, {
       context: async ({ res }): Promise<GraphQLContext> => {
         const requestId = res.locals['requestId'] as string;
-        return { requestId, logger: logger.child({ requestId }), services, viewer: res.locals['viewer'] as Viewer, loaders: new Map() };
+        const context: GraphQLContext = {
+          requestId,
+          logger: logger.child({ requestId }),
+          services: cache ? cache.servicesFor(res) : services,
+          viewer: res.locals['viewer'] as Viewer,
+          loaders: new Map(),
+        };
+        cache?.register(res, context);
+        return context;
       },
     }),
   );
@@ -239,6 +283,7 @@ export async function startHttpServer(
   return {
     url: `http://${host}:${port}`,
     port,
+    responseCacheStats: () => (responseCache.enabled ? responseCache.stats() : undefined),
     stop() {
       shutdown.begin();
       stopping ??= apollo.stop();

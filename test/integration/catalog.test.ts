@@ -60,7 +60,8 @@ describe('cloud catalog over GraphQL', () => {
   }
 
   beforeAll(async () => {
-    service = await startTestService();
+    // No response cache: the read-count tests measure what executing a query costs, and repeat queries.
+    service = await startTestService({ RESPONSE_CACHE_BYTES: '0' });
     // The starter catalog was appended at start-up; reads are served from the read models.
     await service.services.projections.waitForPosition(await service.services.store.headPosition());
     designer = await tokenWithRoles(service.url, ['DESIGNER']);

@@ -36,7 +36,8 @@ describe('publishing over GraphQL', () => {
   let url: string;
   let consumer: { accountId: string; admin: Headers };
   beforeAll(async () => {
-    service = await startTestService();
+    // No response cache: the read-count tests measure what executing a query costs, and repeat queries.
+    service = await startTestService({ RESPONSE_CACHE_BYTES: '0' });
     url = service.url;
     consumer = await secondAccount(url, 'Consumer Corp');
   });
