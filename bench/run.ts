@@ -1,5 +1,11 @@
 import { apiBenchmark } from './api';
+import { catalogBenchmark } from './catalog';
+import { coldStartBenchmark } from './coldStart';
 import { eventStoreBenchmark } from './eventStore';
+import { fanoutBenchmark } from './fanout';
+import { historyBenchmark } from './history';
+import { rebuildBenchmark } from './rebuild';
+import { mutationsBenchmark } from './mutations';
 
 /**
  * `npm run bench` runs every benchmark; `npm run bench -- <name>` runs one. Each prints its table.
@@ -8,6 +14,12 @@ import { eventStoreBenchmark } from './eventStore';
 const BENCHMARKS: Readonly<Record<string, () => Promise<string>>> = {
   eventStore: eventStoreBenchmark,
   api: apiBenchmark,
+  catalog: catalogBenchmark,
+  mutations: mutationsBenchmark,
+  fanout: fanoutBenchmark,
+  history: historyBenchmark,
+  rebuild: rebuildBenchmark,
+  coldStart: coldStartBenchmark,
 };
 
 async function main(): Promise<void> {

@@ -1,6 +1,6 @@
 import type { Decider, DomainEvent } from '../src/domain/decider';
 import type { LogPosition, RecordedEvent } from '../src/eventStore/port';
-import type { ReadModelWriter, SqlValue } from './projection';
+import { deferWrite, type ReadModelWriter, type SqlValue } from './projection';
 
 /*
  * The two tables every component kind (MCI, RightScript, ServerTemplate) keeps, written the same way:
@@ -135,15 +135,59 @@ export interface AppliedToHead<State extends ComponentState, Event extends Domai
   readonly state: Exclude<State, { readonly status: 'empty' }>;
 }
 
+/** A head row as stored, its state parsed: what a batch folds in memory before writing it once. */
 interface HeadRow {
-  readonly version: number | bigint;
-  readonly state: string;
+  readonly id: string;
+  readonly account_id: string;
+  readonly name: string;
+  readonly description: string;
+  readonly version: bigint;
+  readonly lineage: string;
+  readonly cloned_from_id: string | null;
+  readonly cloned_from_revision: number | null;
+  readonly latest_revision: number;
+  readonly deleted: number;
+  readonly sort_key: string;
+  readonly created_at: string;
+  readonly updated_at: string;
+  readonly state: unknown;
+}
+
+type StoredHeadRow = Omit<HeadRow, 'version' | 'state'> & { readonly version: number | bigint; readonly state: string };
+
+function writeHead(db: ReadModelWriter, table: string, row: HeadRow): void {
+  db.run(
+    `INSERT INTO ${table} (id, account_id, name, description, version, lineage, cloned_from_id, cloned_from_revision,
+                           latest_revision, deleted, sort_key, created_at, updated_at, state)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (id) DO UPDATE SET
+       account_id = excluded.account_id, name = excluded.name, description = excluded.description, version = excluded.version,
+       lineage = excluded.lineage, cloned_from_id = excluded.cloned_from_id, cloned_from_revision = excluded.cloned_from_revision,
+       latest_revision = excluded.latest_revision, deleted = excluded.deleted, sort_key = excluded.sort_key,
+       created_at = excluded.created_at, updated_at = excluded.updated_at, state = excluded.state`,
+    row.id,
+    row.account_id,
+    row.name,
+    row.description,
+    row.version,
+    row.lineage,
+    row.cloned_from_id,
+    row.cloned_from_revision,
+    row.latest_revision,
+    row.deleted,
+    row.sort_key,
+    row.created_at,
+    row.updated_at,
+    JSON.stringify(row.state),
+  );
 }
 
 /**
- * Folds `event` into its component's head row and upserts it. `undefined` when the event is not this
- * kind's, was applied already (replay) or leaves the component empty; otherwise the folded state, for
- * the kind's own tables. A deleted component keeps the name and description it had.
+ * Folds `event` into its component's head row and upserts it (once per batch when the writer has batch
+ * memory: the row is folded in memory meanwhile). `undefined` when the event is not this kind's, was
+ * applied already (replay) or leaves the component empty; otherwise the folded state, for the kind's
+ * own tables. The first event fixes the owner, lineage, clone source, list order and creation time; a
+ * deleted component keeps the name and description it had.
  */
 export function applyToHead<State extends ComponentState, Event extends DomainEvent>(
   { table, streamPrefix, decider }: HeadTable<State, Event>,
@@ -152,42 +196,49 @@ export function applyToHead<State extends ComponentState, Event extends DomainEv
 ): AppliedToHead<State, Event> | undefined {
   if (!event.stream.startsWith(streamPrefix)) return undefined;
   const id = event.stream.slice(streamPrefix.length);
-  const row = db.get<HeadRow>(`SELECT version, state FROM ${table} WHERE id = ?`, id);
-  if (row && BigInt(row.version) >= event.revision) return undefined;
+  const key = `${table}:${id}`;
+  let row = db.batch?.get<HeadRow>(key);
+  if (!row) {
+    const stored = db.get<StoredHeadRow>(`SELECT * FROM ${table} WHERE id = ?`, id);
+    if (stored) row = { ...stored, version: BigInt(stored.version), state: JSON.parse(stored.state) as unknown };
+  }
+  if (row && row.version >= event.revision) return undefined;
   // The decider wrote these events and the hash chain guards them: their shape is trusted here.
   const domainEvent = { type: event.type, data: event.data } as Event;
-  const before = row ? (JSON.parse(row.state) as State) : decider.initialState();
+  const before = row ? (row.state as State) : decider.initialState();
   const folded = decider.evolve(before, domainEvent);
   const state: ComponentState = folded;
   if (state.status === 'empty') return undefined;
   const at = typeof event.metadata.occurredAt === 'string' ? event.metadata.occurredAt : event.recordedAt.toISOString();
   const head = state.status === 'active' ? state.head : undefined;
-  db.run(
-    `INSERT INTO ${table} (id, account_id, name, description, version, lineage, cloned_from_id, cloned_from_revision,
-                           latest_revision, deleted, sort_key, created_at, updated_at, state)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (id) DO UPDATE SET
-       name = CASE WHEN excluded.deleted = 1 THEN ${table}.name ELSE excluded.name END,
-       description = CASE WHEN excluded.deleted = 1 THEN ${table}.description ELSE excluded.description END,
-       version = excluded.version,
-       latest_revision = excluded.latest_revision,
-       deleted = excluded.deleted,
-       updated_at = excluded.updated_at,
-       state = excluded.state`,
-    id,
-    state.accountId,
-    head?.name ?? '',
-    head?.description ?? '',
-    event.revision,
-    state.lineage,
-    state.clonedFrom?.id ?? null,
-    state.clonedFrom?.revision ?? null,
-    state.latestRevision,
-    state.status === 'deleted' ? 1 : 0,
-    componentSortKey(event.position),
-    at,
-    at,
-    JSON.stringify(folded),
-  );
+  const deleted = state.status === 'deleted' ? 1 : 0;
+  const next: HeadRow = row
+    ? {
+        ...row,
+        name: deleted ? row.name : (head?.name ?? ''),
+        description: deleted ? row.description : (head?.description ?? ''),
+        version: event.revision,
+        latest_revision: state.latestRevision,
+        deleted,
+        updated_at: at,
+        state: folded,
+      }
+    : {
+        id,
+        account_id: state.accountId,
+        name: head?.name ?? '',
+        description: head?.description ?? '',
+        version: event.revision,
+        lineage: state.lineage,
+        cloned_from_id: state.clonedFrom?.id ?? null,
+        cloned_from_revision: state.clonedFrom?.revision ?? null,
+        latest_revision: state.latestRevision,
+        deleted,
+        sort_key: componentSortKey(event.position),
+        created_at: at,
+        updated_at: at,
+        state: folded,
+      };
+  deferWrite(db, key, next, (value) => writeHead(db, table, value));
   return { id, event: domainEvent, state: folded as Exclude<State, { readonly status: 'empty' }> };
 }

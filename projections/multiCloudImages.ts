@@ -6,7 +6,7 @@ import {
   type MultiCloudImageState,
 } from '../src/domain/multiCloudImages/multiCloudImage';
 import { applyToHead, headTableSchema, insertSnapshot, snapshotTableSchema, type HeadTable, type SnapshotTable } from './componentTables';
-import type { Projection, ReadModelWriter } from './projection';
+import { deferWrite, type Projection, type ReadModelWriter } from './projection';
 
 /*
  * MultiCloud Images as the API reads them, written from the `mci-<id>` streams:
@@ -75,7 +75,8 @@ export const multiCloudImagesProjection: Projection = {
       case 'ImageMapped':
       case 'ImageUnmapped':
       case 'ComponentDeleted':
-        writeSettings(db, id, state);
+        // HEAD's settings are rewritten whole: within a batch only the last state's need writing.
+        deferWrite(db, `rm_mci_settings:${id}`, state, (last) => writeSettings(db, id, last));
         return;
       case 'RevisionCommitted':
         if (state.status === 'active') insertSnapshot(db, SNAPSHOTS, id, domainEvent.data, state.head);

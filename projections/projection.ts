@@ -12,6 +12,30 @@ export interface ReadModelWriter {
   run(sql: string, ...params: SqlValue[]): void;
   get<Row>(sql: string, ...params: SqlValue[]): Row | undefined;
   all<Row>(sql: string, ...params: SqlValue[]): Row[];
+  /**
+   * Memory for the batch of events being applied to this projection in one transaction, when the
+   * caller offers it (the runner does; without it a projection writes as it goes). See `BatchMemory`.
+   */
+  readonly batch?: BatchMemory;
+}
+
+/**
+ * Lets a projection fold many events of one row in memory and write the row once per batch, instead of
+ * reading it back and rewriting it for every event (what makes a catch-up of a long log slow).
+ * `defer(key, value, write)` keeps the newest value for `key`; each key's `write` runs once, before
+ * the batch commits and before the checkpoint moves, in the same savepoint. Everything is dropped when
+ * the batch commits or rolls back. A projection that defers a row must read it through `get` first, and
+ * what it finally writes must be exactly what writing as it goes would have left.
+ */
+export interface BatchMemory {
+  get<T>(key: string): T | undefined;
+  defer<T>(key: string, value: T, write: (value: T) => void): void;
+}
+
+/** Writes `value` at the end of the batch when the writer has batch memory, else now. */
+export function deferWrite<T>(db: ReadModelWriter, key: string, value: T, write: (value: T) => void): void {
+  if (db.batch) db.batch.defer(key, value, write);
+  else write(value);
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Projection } from './projection';
+import { deferWrite, type Projection } from './projection';
 
 /**
  * Every stream in the log with its category, newest revision and event count: what the readiness check,
@@ -22,25 +22,53 @@ export const streamCatalog: Projection = {
     `CREATE INDEX IF NOT EXISTS rm_streams_category ON rm_streams (category, stream)`,
   ],
   apply(event, db) {
-    const dash = event.stream.indexOf('-');
-    const category = dash > 0 ? event.stream.slice(0, dash) : event.stream;
-    const recorded = event.recordedAt.toISOString();
+    const key = `rm_streams:${event.stream}`;
+    const row =
+      db.batch?.get<StreamRow>(key) ??
+      db.get<StreamRow>(
+        'SELECT stream, category, revision, event_count, last_event_type, first_recorded, last_recorded FROM rm_streams WHERE stream = ?',
+        event.stream,
+      );
     // The revision guard keeps a replayed event from counting twice.
-    db.run(
-      `INSERT INTO rm_streams (stream, category, revision, event_count, last_event_type, first_recorded, last_recorded)
-       VALUES (?, ?, ?, 1, ?, ?, ?)
-       ON CONFLICT (stream) DO UPDATE SET
-         revision = excluded.revision,
-         event_count = event_count + 1,
-         last_event_type = excluded.last_event_type,
-         last_recorded = excluded.last_recorded
-       WHERE excluded.revision > rm_streams.revision`,
-      event.stream,
-      category,
-      event.revision,
-      event.type,
-      recorded,
-      recorded,
+    if (row && BigInt(row.revision) >= event.revision) return;
+    const recorded = event.recordedAt.toISOString();
+    const dash = event.stream.indexOf('-');
+    const next: StreamRow = row
+      ? { ...row, revision: event.revision, event_count: Number(row.event_count) + 1, last_event_type: event.type, last_recorded: recorded }
+      : {
+          stream: event.stream,
+          category: dash > 0 ? event.stream.slice(0, dash) : event.stream,
+          revision: event.revision,
+          event_count: 1,
+          last_event_type: event.type,
+          first_recorded: recorded,
+          last_recorded: recorded,
+        };
+    // Within a batch a stream's row is counted in memory and written once.
+    deferWrite(db, key, next, (value) =>
+      db.run(
+        `INSERT INTO rm_streams (stream, category, revision, event_count, last_event_type, first_recorded, last_recorded)
+         VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (stream) DO UPDATE SET revision = excluded.revision, event_count = excluded.event_count,
+           last_event_type = excluded.last_event_type, last_recorded = excluded.last_recorded`,
+        value.stream,
+        value.category,
+        value.revision,
+        value.event_count,
+        value.last_event_type,
+        value.first_recorded,
+        value.last_recorded,
+      ),
     );
   },
 };
+
+interface StreamRow {
+  readonly stream: string;
+  readonly category: string;
+  readonly revision: number | bigint;
+  readonly event_count: number | bigint;
+  readonly last_event_type: string;
+  readonly first_recorded: string;
+  readonly last_recorded: string;
+}

@@ -16,12 +16,21 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** `FULL` (default): acknowledged writes survive power loss; `NORMAL`: they survive a process crash. */
   readonly sqliteSynchronous: 'FULL' | 'NORMAL';
+  /**
+   * `SQLITE_GROUP_COMMIT` (`on`, default): appends arriving together share one transaction and one fsync,
+   * each still checked on its own and acknowledged after that commit; `off`: one transaction per append.
+   */
+  readonly sqliteGroupCommit: boolean;
   /** Largest accepted HTTP request body, and largest WebSocket message. */
   readonly maxBodyBytes: number;
   /** Bounds on one GraphQL operation, over HTTP and WebSocket alike (README, "Limits"). */
   readonly queryLimits: QueryLimits;
   /** Mutation fields each API token may run: a token bucket refilled at `perMinute`, holding at most `burst`. */
   readonly mutationRateLimit: MutationRateLimit;
+  /** `RESPONSE_CACHE_BYTES`: memory for cached answers to queries (see src/server/responseCache.ts); 0 turns the cache off. */
+  readonly responseCacheBytes: number;
+  /** `SNAPSHOT_INTERVAL`: a stream's folded state is snapshotted every this many events; 0 turns snapshots off. */
+  readonly snapshotInterval: number;
 }
 
 export interface QueryLimits {
@@ -97,6 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bootstrapToken,
     logLevel: oneOf('LOG_LEVEL', env['LOG_LEVEL'], LOG_LEVELS, 'info'),
     sqliteSynchronous: oneOf('SQLITE_SYNCHRONOUS', env['SQLITE_SYNCHRONOUS'], ['FULL', 'NORMAL'] as const, 'FULL'),
+    sqliteGroupCommit: oneOf('SQLITE_GROUP_COMMIT', env['SQLITE_GROUP_COMMIT'], ['on', 'off'] as const, 'on') === 'on',
     maxBodyBytes: integer('MAX_BODY_BYTES', env['MAX_BODY_BYTES'], 1024 * 1024, 1024, 64 * 1024 * 1024),
     queryLimits: {
       maxTokens: integer('MAX_QUERY_TOKENS', env['MAX_QUERY_TOKENS'], 10_000, 100, 1_000_000),
@@ -109,5 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       perMinute: integer('RATE_LIMIT_MUTATIONS_PER_MINUTE', env['RATE_LIMIT_MUTATIONS_PER_MINUTE'], 600, 0, 1_000_000),
       burst: integer('RATE_LIMIT_MUTATIONS_BURST', env['RATE_LIMIT_MUTATIONS_BURST'], 100, 1, 1_000_000),
     },
+    responseCacheBytes: integer('RESPONSE_CACHE_BYTES', env['RESPONSE_CACHE_BYTES'], 32 * 1024 * 1024, 0, 8 * 1024 * 1024 * 1024),
+    snapshotInterval: integer('SNAPSHOT_INTERVAL', env['SNAPSHOT_INTERVAL'], 100, 0, 1_000_000),
   };
 }

@@ -5,6 +5,7 @@ import type { Projection } from '../projections/projection';
 import { AccountService } from './application/accounts';
 import { bootstrap } from './application/bootstrap';
 import { CommandHandler } from './application/commandHandler';
+import { attachSnapshots } from './application/snapshots';
 import type { Config } from './config';
 import { openEventStoreDbEventStore } from './eventStore/eventstoredb/eventStoreDbEventStore';
 import type { EventStore } from './eventStore/port';
@@ -13,6 +14,7 @@ import type { Logger } from './logger';
 import { ProjectionRunner } from './readModels/projectionRunner';
 import { createReadModelQueries, type ReadModelQueries } from './readModels/queries';
 import { openReadModelDatabase } from './readModels/readModelDatabase';
+import { SqliteSnapshotStore } from './readModels/snapshotStore';
 import type { SqliteDatabase } from './sqlite/database';
 
 /** The service's long-lived parts, opened once at start and shared by every request. */
@@ -69,7 +71,11 @@ function openStore(config: Config, logger: Logger): EventStore {
         logger.warn({ err: error, retryInMs }, 'EventStoreDB subscription dropped; resubscribing from its last position'),
     });
   }
-  return openSqliteEventStore({ path: join(config.dataDir, 'events.sqlite'), synchronous: config.sqliteSynchronous });
+  return openSqliteEventStore({
+    path: join(config.dataDir, 'events.sqlite'),
+    synchronous: config.sqliteSynchronous,
+    groupCommit: config.sqliteGroupCommit,
+  });
 }
 
 /** Opens the store and the read models and starts the projections. */
@@ -95,6 +101,13 @@ export async function openServices(config: Config, logger: Logger, projections: 
     await store.close();
     readModels.close();
     throw new StartupError(`can't start the projections: ${(error as Error).message}`, { cause: error });
+  }
+  // Snapshots of folded streams live next to the read models: derived data, checked on every use.
+  if (config.snapshotInterval > 0) {
+    attachSnapshots(
+      store,
+      new SqliteSnapshotStore(readModels, config.snapshotInterval, (error) => logger.warn({ err: error }, 'stream snapshots unavailable')),
+    );
   }
   const commands = new CommandHandler(store);
   const queries = createReadModelQueries(readModels);

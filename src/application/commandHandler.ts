@@ -5,6 +5,7 @@ import { StreamNotFoundError, VersionConflictError } from '../eventStore/errors'
 import { canonicalJson, assertJson, type JsonValue } from '../eventStore/json';
 import type { EventMetadataInput, EventStore, LogPosition, NewEvent, RecordedEvent } from '../eventStore/port';
 import { KeyedLock } from './keyedLock';
+import { foldStream } from './snapshots';
 
 /** Who is acting and why: copied into every event's metadata. */
 export interface CommandContext {
@@ -47,6 +48,13 @@ export interface HandleCommand<State, Command, Event extends DomainEvent> {
    */
   readonly retriesOnConflict?: number;
   readonly idempotency?: IdempotencyKey;
+  /**
+   * The aggregate kind (e.g. `MultiCloudImage`) under which this decider's folds of the stream are
+   * snapshotted: the load then folds only the events past the newest snapshot (snapshots.ts). Without
+   * it, or with an idempotency key (whose earlier runs are looked up in the whole stream), the whole
+   * stream is read.
+   */
+  readonly snapshotKind?: string;
   /** Version of the events' data shape, for upcasting later. */
   readonly schemaVersion?: number;
 }
@@ -140,6 +148,25 @@ export class CommandHandler {
   private async load<State, Command, Event extends DomainEvent>(
     request: HandleCommand<State, Command, Event>,
   ): Promise<{ recorded: RecordedEvent[]; result: HandledCommand<State, Event> }> {
+    if (request.snapshotKind !== undefined && request.idempotency === undefined) {
+      const folded = await foldStream(
+        this.store,
+        { kind: request.snapshotKind, decider: request.decider, parseEvent: request.parseEvent },
+        request.stream,
+      );
+      const { last } = folded;
+      return {
+        recorded: [],
+        result: {
+          state: folded.state,
+          events: [],
+          revision: last?.revision,
+          position: last?.position,
+          cursor: last?.cursor,
+          replayed: false,
+        },
+      };
+    }
     let recorded: RecordedEvent[];
     try {
       recorded = await this.store.readStream(request.stream);

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { fold, type Decider, type DomainEvent } from '../domain/decider';
+import type { Decider, DomainEvent } from '../domain/decider';
 import { DomainError, ErrorCode } from '../domain/errors';
 import { assertRevisionNumber, isHead } from '../domain/versionControl/revisions';
 import { unknownRevision } from '../domain/versionControl/versioned';
@@ -8,6 +8,7 @@ import { assertJson, canonicalJson } from '../eventStore/json';
 import type { EventStore, LogPosition, RecordedEvent } from '../eventStore/port';
 import type { Services } from '../services';
 import type { CommandContext } from './commandHandler';
+import { foldStream, foldStreamAt, occurredAtMs, type StreamFold } from './snapshots';
 
 /*
  * What every versioned component kind (MultiCloud Image, RightScript, ServerTemplate) shares when it
@@ -73,10 +74,37 @@ export async function loadComponent<State extends ComponentState, Event extends 
   return { state, events, recorded, version: last?.revision, position: last?.position };
 }
 
+/** A component folded to its HEAD, with the stream's version and position but without its events. */
+export interface LoadedComponentState<State> {
+  readonly state: State;
+  readonly version: bigint | undefined;
+  readonly position: LogPosition | undefined;
+}
+
+/**
+ * A component's current state, folded from the newest snapshot of its stream (snapshots.ts) when
+ * there is one: what a reader that needs only HEAD uses, at a cost that doesn't grow with the history.
+ */
+export async function loadComponentState<State extends ComponentState, Event extends DomainEvent>(
+  store: EventStore,
+  kind: ComponentKind<State, Event>,
+  id: string,
+): Promise<LoadedComponentState<State>> {
+  if (!COMPONENT_ID.test(id)) return { state: kind.decider.initialState(), version: undefined, position: undefined };
+  const folded = await foldStream(store, streamFoldOf(kind), componentStream(kind, id));
+  return { state: folded.state, version: folded.last?.revision, position: folded.last?.position };
+}
+
+/** How a kind's stream is folded, under the kind's name in the snapshot store. */
+export const streamFoldOf = <State, Event extends DomainEvent>(
+  kind: Pick<ComponentKind<ComponentState, Event>, 'kind' | 'parseEvent'> & {
+    readonly decider: Pick<Decider<State, never, Event>, 'initialState' | 'evolve'>;
+  },
+): StreamFold<State, Event> => ({ kind: kind.kind, decider: kind.decider, parseEvent: kind.parseEvent });
+
 /** When an event happened: the `occurredAt` the command stamped, else when the store recorded it. */
 export function occurredAt(recorded: RecordedEvent): Date {
-  const stamped = recorded.metadata.occurredAt;
-  return typeof stamped === 'string' ? new Date(stamped) : recorded.recordedAt;
+  return new Date(occurredAtMs(recorded));
 }
 
 /**
@@ -91,16 +119,10 @@ export async function componentAt<State extends ComponentState, Event extends Do
   id: string,
   at: Date,
 ): Promise<{ state: Extract<State, { status: 'active' }>; version: number }> {
-  const loaded = await loadComponent(store, kind, id);
-  if (loaded.state.status === 'empty' || loaded.state.accountId !== accountId) throw noSuch(kind);
-  let state = kind.decider.initialState();
-  let version = -1;
-  for (let i = 0; i < loaded.recorded.length; i++) {
-    const recorded = loaded.recorded[i] as RecordedEvent;
-    if (occurredAt(recorded).getTime() > at.getTime()) break;
-    state = kind.decider.evolve(state, loaded.events[i] as Event);
-    version = Number(recorded.revision);
-  }
+  const head = await loadComponentState(store, kind, id);
+  if (head.state.status === 'empty' || head.state.accountId !== accountId) throw noSuch(kind);
+  // From the newest snapshot none of whose events happened after `at`: the cost doesn't grow with the history.
+  const { state, version } = await foldStreamAt(store, streamFoldOf(kind), componentStream(kind, id), at.getTime());
   if (state.status === 'empty') throw new DomainError(ErrorCode.NOT_FOUND, `${kind.kind} '${id}' did not exist yet at ${at.toISOString()}`);
   if (state.status === 'deleted')
     throw new DomainError(ErrorCode.NOT_FOUND, `${kind.kind} '${id}' was already deleted at ${at.toISOString()}`);
@@ -214,14 +236,14 @@ export async function runCommand<State extends OwnedState, Command, Event extend
       stream: componentStream(kind, id),
       decider: kind.decider,
       parseEvent: kind.parseEvent,
+      snapshotKind: kind.kind,
       command,
       context,
       ...expected,
     });
   } catch (error) {
     if (error instanceof VersionConflictError && expected.expectedRevision !== 'no_stream') {
-      const recorded = await readComponentStream(services.store, kind, id);
-      const state = fold(kind.decider, recorded.map(kind.parseEvent));
+      const { state } = await foldStream(services.store, streamFoldOf(kind), componentStream(kind, id));
       if (state.status !== 'active' || !('accountId' in state) || state.accountId !== context.accountId) throw noSuch(kind);
     }
     throw error;

@@ -12,6 +12,20 @@ const READ_MODEL_MIGRATIONS: readonly string[] = [
      prepare_position INTEGER,
      updated_at       INTEGER NOT NULL
    ) STRICT`,
+  // 2: snapshots of folded streams (src/application/snapshots.ts): a cache of the log, checked against
+  // it on every use. The second index finds the newest snapshot at or before an instant (time travel).
+  `CREATE TABLE stream_snapshots (
+     stream          TEXT    NOT NULL,
+     kind            TEXT    NOT NULL,
+     revision        INTEGER NOT NULL,
+     schema_version  INTEGER NOT NULL,
+     event_hash      TEXT    NOT NULL,
+     max_occurred_at INTEGER NOT NULL,
+     state           TEXT    NOT NULL,
+     checksum        TEXT    NOT NULL,
+     PRIMARY KEY (stream, kind, revision)
+   ) STRICT;
+   CREATE INDEX stream_snapshots_occurred ON stream_snapshots (stream, kind, max_occurred_at, revision);`,
 ];
 
 /**
