@@ -109,10 +109,27 @@ export class FeedTail {
       const tokenId = (event.data as { tokenId?: unknown } | null)?.tokenId;
       const revoked = this.byToken.get(revocationKey(event.stream, tokenId));
       // Copied: a revoked member leaves (and so changes the set) while being told.
-      if (revoked) for (const member of [...revoked]) member.revoked();
+      if (revoked) for (const member of [...revoked]) this.tell(member, () => member.revoked());
     }
     // A member that leaves during this loop (closed for being too slow, say) is simply not visited again.
-    for (const member of this.members) member.deliver(event);
+    for (const member of this.members) this.tell(member, () => member.deliver(event));
+  }
+
+  /**
+   * One member's share of an event. What a member throws (its visibility check reading a read model
+   * that failed, say) ends that member alone: the tail and every other member go on.
+   */
+  private tell(member: TailMember, call: () => void): void {
+    try {
+      call();
+    } catch (error) {
+      this.leave(member);
+      try {
+        member.ended(error);
+      } catch {
+        // It is already out of the tail; nothing more can be told to it.
+      }
+    }
   }
 
   private stop(error: unknown, tellMembers: boolean): void {

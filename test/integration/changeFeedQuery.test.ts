@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { COMPONENT_KINDS } from '../../src/graphql/versionControl/componentKinds';
-import { bearer, fails, ok, secondAccount, tokenWithRoles, type Headers } from '../support/api';
+import { bearer, createMci, fails, ok, renameMci, secondAccount, tokenWithRoles, type Headers } from '../support/api';
 import { ADMIN, startTestService, type TestService } from '../support/service';
 import { EVENT_FIELDS, type FeedEvent } from '../support/ws';
 
@@ -41,25 +41,6 @@ async function readAll(
     after = current.pageInfo.endCursor ?? undefined;
   }
   throw new Error('the feed never ended');
-}
-
-async function createMci(url: string, name: string, headers: Headers = ADMIN): Promise<string> {
-  const { createMultiCloudImage } = await ok<{ createMultiCloudImage: { id: string } }>(
-    url,
-    `mutation($name: String!) { createMultiCloudImage(input: { name: $name }) { id } }`,
-    { name },
-    headers,
-  );
-  return createMultiCloudImage.id;
-}
-
-async function renameMci(url: string, id: string, name: string, headers: Headers = ADMIN): Promise<void> {
-  await ok(
-    url,
-    `mutation($id: ID!, $name: String!) { updateMultiCloudImage(input: { id: $id, name: $name }) { id } }`,
-    { id, name },
-    headers,
-  );
 }
 
 describe('the change feed query', () => {

@@ -10,7 +10,7 @@ import type { Viewer } from '../../src/domain/accounts/roles';
 import { ErrorCode } from '../../src/domain/errors';
 import type { EventStore, EventSubscription, RecordedEvent } from '../../src/eventStore/port';
 import { openSqliteEventStore, type SqliteEventStore } from '../../src/eventStore/sqlite/sqliteEventStore';
-import { bearer, ok, secondAccount, type Headers } from '../support/api';
+import { bearer, createMci, ok, renameMci, secondAccount, type Headers } from '../support/api';
 import { eventually, withTimeout } from '../support/async';
 import { startEsdbTestServer } from '../support/esdbTestServer';
 import { ADMIN, startTestService, type TestService } from '../support/service';
@@ -239,6 +239,39 @@ describe('the shared tail, in-process on a real SQLite store', () => {
     await expect(subscribeToFeed(store, viewer('a'), options())).rejects.toMatchObject({ code: ErrorCode.UNAUTHENTICATED });
     await liveB.return?.();
   });
+
+  it('ends only the subscription whose visibility check throws; the tail and the others go on', async () => {
+    const counted = countingSubscriptions(store);
+    const failure = new Error('the read models could not be read');
+    const after = await headCursor();
+    // Both live at once (nothing to replay). The marketplace seam reads read models for another
+    // account's events: for this subscription it fails while the tail delivers.
+    const failing = await subscribeToFeed(
+      counted.store,
+      viewer('a'),
+      options({
+        after,
+        shared: () => {
+          throw failure;
+        },
+      }),
+    );
+    const healthy = await subscribeToFeed(counted.store, viewer('b'), options({ after }));
+    const foreign = { type: 'Probed', data: { n: 0 }, metadata: { accountId: randomUUID() } };
+    await store.append('probe-foreign', [foreign], { expectedRevision: 'any' });
+    await write(2);
+    await expect(drain(failing)).rejects.toBe(failure);
+    expect(numbers(await take(healthy, 2))).toEqual([1, 2]);
+    expect(counted.open()).toBe(1);
+    // The tail still runs: a newcomer joins it, and both get what comes next.
+    const newcomer = await subscribeToFeed(counted.store, viewer('c'), options({ after: await headCursor() }));
+    await write(1);
+    expect(numbers(await take(healthy, 1))).toEqual([3]);
+    expect(numbers(await take(newcomer, 1))).toEqual([3]);
+    expect(counted.open()).toBe(1);
+    await Promise.all([healthy.return?.(), newcomer.return?.()]);
+    expect(counted.open()).toBe(0);
+  });
 });
 
 /** Reads a feed until it ends or fails (bounded): how it ended. */
@@ -271,25 +304,6 @@ async function polledIds(url: string, headers: Headers, after: string, filter?: 
     if (!events.pageInfo.hasNextPage || !events.pageInfo.endCursor) return ids;
     cursor = events.pageInfo.endCursor;
   }
-}
-
-async function createMci(url: string, name: string, headers: Headers): Promise<string> {
-  const { createMultiCloudImage } = await ok<{ createMultiCloudImage: { id: string } }>(
-    url,
-    `mutation($name: String!) { createMultiCloudImage(input: { name: $name }) { id } }`,
-    { name },
-    headers,
-  );
-  return createMultiCloudImage.id;
-}
-
-async function renameMci(url: string, id: string, name: string, headers: Headers): Promise<void> {
-  await ok(
-    url,
-    `mutation($id: ID!, $name: String!) { updateMultiCloudImage(input: { id: $id, name: $name }) { id } }`,
-    { id, name },
-    headers,
-  );
 }
 
 async function newToken(url: string, roles: string[], admin: Headers = ADMIN): Promise<{ id: string; headers: Headers }> {

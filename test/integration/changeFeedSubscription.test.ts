@@ -5,7 +5,7 @@ import { TOKEN_REVOKED_MESSAGE } from '../../src/application/changeFeed';
 import { startHttpServer, type RunningHttpServer } from '../../src/server/httpServer';
 import { withTimeout } from '../support/async';
 import { startEsdbTestServer } from '../support/esdbTestServer';
-import { bearer, ok, secondAccount, type Headers } from '../support/api';
+import { bearer, createMci, ok, renameMci, secondAccount, type Headers } from '../support/api';
 import { ADMIN, startTestService, type TestService } from '../support/service';
 import { socketClient, startThrottlingProxy, subscribeToEvents, type FeedEvent, type SubscriptionEnd } from '../support/ws';
 
@@ -14,25 +14,6 @@ import { socketClient, startThrottlingProxy, subscribeToEvents, type FeedEvent, 
  * then live, in log order, with no gap and no duplicate at the switch; resuming by cursor; filters;
  * tenancy; revocation; slow clients; keep-alive.
  */
-
-async function createMci(url: string, name: string, headers: Headers = ADMIN): Promise<string> {
-  const { createMultiCloudImage } = await ok<{ createMultiCloudImage: { id: string } }>(
-    url,
-    `mutation($name: String!) { createMultiCloudImage(input: { name: $name }) { id } }`,
-    { name },
-    headers,
-  );
-  return createMultiCloudImage.id;
-}
-
-async function renameMci(url: string, id: string, name: string, headers: Headers = ADMIN): Promise<void> {
-  await ok(
-    url,
-    `mutation($id: ID!, $name: String!) { updateMultiCloudImage(input: { id: $id, name: $name }) { id } }`,
-    { id, name },
-    headers,
-  );
-}
 
 /** A user with a token of these roles; returns the token's id too, to revoke it. */
 async function newToken(url: string, roles: string[]): Promise<{ id: string; headers: Headers }> {

@@ -1,5 +1,5 @@
 import { ResponseCache } from '../../src/server/responseCache';
-import { bearer, fails, ok, secondAccount, tokenWithRoles, type Headers } from '../support/api';
+import { bearer, createMci, fails, ok, secondAccount, tokenWithRoles, type Headers } from '../support/api';
 import { ADMIN, startTestService, type TestService } from '../support/service';
 
 /*
@@ -29,16 +29,6 @@ async function raw(
   return { status: response.status, text: await response.text(), headers: response.headers };
 }
 
-async function createImage(url: string, name: string, headers: Headers = ADMIN): Promise<string> {
-  const { createMultiCloudImage } = await ok<{ createMultiCloudImage: { id: string } }>(
-    url,
-    `mutation($name: String!) { createMultiCloudImage(input: { name: $name }) { id } }`,
-    { name },
-    headers,
-  );
-  return createMultiCloudImage.id;
-}
-
 describe('response cache', () => {
   let service: TestService;
   const stats = () => service.http.responseCacheStats() as NonNullable<ReturnType<TestService['http']['responseCacheStats']>>;
@@ -51,7 +41,7 @@ describe('response cache', () => {
   });
 
   it('answers a repeated query from the cache with the same bytes and headers, and a fresh request id', async () => {
-    await createImage(service.url, 'Base');
+    await createMci(service.url, 'Base');
     const first = await raw(service.url, { query: LIST, variables: { first: 10 } });
     const before = stats();
     const second = await raw(service.url, { query: LIST, variables: { first: 10 } }, { ...ADMIN, 'x-request-id': 'second-request' });
@@ -67,7 +57,7 @@ describe('response cache', () => {
   });
 
   it('shows a mutation’s writes to the mutation’s caller and everyone after it', async () => {
-    const id = await createImage(service.url, 'Before');
+    const id = await createMci(service.url, 'Before');
     const observer = await tokenWithRoles(service.url, ['OBSERVER']);
     for (const headers of [ADMIN, observer])
       expect((await ok<Listed>(service.url, LIST, {}, headers)).multiCloudImages.nodes[0]?.name).toBe('Before');
@@ -88,9 +78,9 @@ describe('response cache', () => {
   });
 
   it('never serves one account’s answer to another account', async () => {
-    await createImage(service.url, 'Ours');
+    await createMci(service.url, 'Ours');
     const other = await secondAccount(service.url);
-    await createImage(service.url, 'Theirs', other.admin);
+    await createMci(service.url, 'Theirs', other.admin);
     for (let i = 0; i < 2; i++) {
       expect((await ok<Listed>(service.url, LIST)).multiCloudImages.nodes.map((n) => n.name)).toEqual(['Ours']);
       expect((await ok<Listed>(service.url, LIST, {}, other.admin)).multiCloudImages.nodes.map((n) => n.name)).toEqual(['Theirs']);
@@ -160,8 +150,8 @@ describe('response cache', () => {
   });
 
   it('keys on the variables and the operation: a cached small page lets no over-complex page through', async () => {
-    await createImage(service.url, 'One');
-    await createImage(service.url, 'Two');
+    await createMci(service.url, 'One');
+    await createMci(service.url, 'Two');
     const pages = await Promise.all([1, 2].map((first) => ok<Listed>(service.url, LIST, { first })));
     expect(pages.map((p) => p.multiCloudImages.nodes.length)).toEqual([1, 2]);
     await ok(service.url, LIST, { first: 1 });
@@ -197,7 +187,7 @@ describe('response cache', () => {
   it('is off with RESPONSE_CACHE_BYTES=0 and answers the same', async () => {
     const off = await startTestService({ RESPONSE_CACHE_BYTES: '0' });
     try {
-      await createImage(off.url, 'Plain');
+      await createMci(off.url, 'Plain');
       const [first, second] = [await raw(off.url, { query: LIST }), await raw(off.url, { query: LIST })];
       expect(second.text).toBe(first.text);
       expect(second.headers.get('cache-control')).toBe('no-store');

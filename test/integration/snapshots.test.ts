@@ -171,6 +171,37 @@ describe.each(STORES)('snapshots in the service on $name', (adapter) => {
     expect((await wholeFold(id)).state).toMatchObject({ head: { settings: { [EU]: { cloudId: EU } } } });
     expect(Object.keys(((await wholeFold(id)).state as { head: { settings: object } }).head.settings)).toEqual([EU]);
   });
+
+  it('runs every command and time travel as before when snapshots can be neither written nor read', async () => {
+    const services = service.services;
+    const { id } = await createMultiCloudImage(services, context(), { name: 'No cache', description: '' });
+    const db = services.readModels;
+    // Writes refused first (as a full disk would), then the table gone altogether (lookups fail too).
+    db.exec(`CREATE TRIGGER refuse_snapshots BEFORE INSERT ON stream_snapshots BEGIN SELECT RAISE(ABORT, 'snapshots refused'); END`);
+    try {
+      for (const cloudId of [EAST, EU]) {
+        await mapImage(services, context(), { id, cloudId, imageId: centos64(cloudId), instanceTypeId: size(cloudId, 'small') });
+      }
+      expect(snapshotRevisions(mciStream(id))).toEqual([]);
+      db.exec(`ALTER TABLE stream_snapshots RENAME TO stream_snapshots_away`);
+      try {
+        const written = await updateMultiCloudImage(services, context(), { id, name: 'No cache v2' });
+        expect(written.version).toBe(3);
+        expect((await commitMultiCloudImage(services, context(), { id, message: 'without snapshots' })).version).toBe(4);
+        const { state, recorded } = await wholeFold(id);
+        expect((await loadComponentState(services.store, multiCloudImageKind, id)).state).toEqual(state);
+        const at = new Date(occurredAtMs(recorded[recorded.length - 1] as RecordedEvent));
+        expect(await componentAt(services.store, multiCloudImageKind, DEFAULT_ACCOUNT_ID, id, at)).toEqual({ state, version: 4 });
+      } finally {
+        db.exec(`ALTER TABLE stream_snapshots_away RENAME TO stream_snapshots`);
+      }
+    } finally {
+      db.exec(`DROP TRIGGER IF EXISTS refuse_snapshots`);
+    }
+    // Writable again: the next load snapshots the stream.
+    await loadComponentState(services.store, multiCloudImageKind, id);
+    expect(snapshotRevisions(mciStream(id))).toEqual([1, 3]);
+  });
 });
 
 /**

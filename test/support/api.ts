@@ -61,3 +61,24 @@ export async function secondAccount(url: string, name = 'Other Corp'): Promise<{
   );
   return { accountId: createAccount.account.id, admin: bearer(createAccount.adminToken) };
 }
+
+/** A new MultiCloud Image with this name, created through the API; returns its id. */
+export async function createMci(url: string, name: string, headers: Headers = ADMIN): Promise<string> {
+  const { createMultiCloudImage } = await ok<{ createMultiCloudImage: { id: string } }>(
+    url,
+    `mutation($name: String!) { createMultiCloudImage(input: { name: $name }) { id } }`,
+    { name },
+    headers,
+  );
+  return createMultiCloudImage.id;
+}
+
+/** Renames a MultiCloud Image through the API: one more event in its stream. */
+export async function renameMci(url: string, id: string, name: string, headers: Headers = ADMIN): Promise<void> {
+  await ok(
+    url,
+    `mutation($id: ID!, $name: String!) { updateMultiCloudImage(input: { id: $id, name: $name }) { id } }`,
+    { id, name },
+    headers,
+  );
+}
