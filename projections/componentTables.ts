@@ -92,10 +92,8 @@ export function insertSnapshot(
   kindValues: Readonly<Record<string, SqlValue>> = {},
 ): void {
   const kindNames = Object.keys(kindValues);
-  const columns = [componentColumn, 'revision', 'message', 'committed_at', 'committed_by', 'content_hash', ...kindNames, 'content'];
   db.run(
-    `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})
-     ON CONFLICT (${componentColumn}, revision) DO NOTHING`,
+    insertSnapshotSql(table, componentColumn, kindNames),
     componentId,
     commit.revision,
     commit.message,
@@ -105,6 +103,21 @@ export function insertSnapshot(
     ...kindNames.map((name) => kindValues[name] ?? null),
     JSON.stringify(content),
   );
+}
+
+/** The snapshot INSERT by table and kind columns, built once: a commit of every kind runs one. */
+const snapshotSql = new Map<string, string>();
+
+function insertSnapshotSql(table: string, componentColumn: string, kindNames: readonly string[]): string {
+  const cacheKey = `${table}\u0000${componentColumn}\u0000${kindNames.join('\u0000')}`;
+  let sql = snapshotSql.get(cacheKey);
+  if (sql === undefined) {
+    const columns = [componentColumn, 'revision', 'message', 'committed_at', 'committed_by', 'content_hash', ...kindNames, 'content'];
+    sql = `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})
+     ON CONFLICT (${componentColumn}, revision) DO NOTHING`;
+    snapshotSql.set(cacheKey, sql);
+  }
+  return sql;
 }
 
 interface ComponentIdentity {
@@ -153,6 +166,8 @@ interface HeadRow {
   readonly state: unknown;
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 type StoredHeadRow = Omit<HeadRow, 'version' | 'state'> & { readonly version: number | bigint; readonly state: string };
 
 function writeHead(db: ReadModelWriter, table: string, row: HeadRow): void {
@@ -197,7 +212,8 @@ export function applyToHead<State extends ComponentState, Event extends DomainEv
   if (!event.stream.startsWith(streamPrefix)) return undefined;
   const id = event.stream.slice(streamPrefix.length);
   const key = `${table}:${id}`;
-  let row = db.batch?.get<HeadRow>(key);
+  const pending = db.batch?.get<HeadRow>(key);
+  let row = pending;
   if (!row) {
     const stored = db.get<StoredHeadRow>(`SELECT * FROM ${table} WHERE id = ?`, id);
     if (stored) row = { ...stored, version: BigInt(stored.version), state: JSON.parse(stored.state) as unknown };
@@ -212,6 +228,21 @@ export function applyToHead<State extends ComponentState, Event extends DomainEv
   const at = typeof event.metadata.occurredAt === 'string' ? event.metadata.occurredAt : event.recordedAt.toISOString();
   const head = state.status === 'active' ? state.head : undefined;
   const deleted = state.status === 'deleted' ? 1 : 0;
+  if (pending) {
+    // Already folded in this batch: updated in place (only the batch memory holds it), the deferred
+    // write takes the newest values. The same columns change as in the copy below.
+    const mutable = pending as Mutable<HeadRow>;
+    if (!deleted) {
+      mutable.name = head?.name ?? '';
+      mutable.description = head?.description ?? '';
+    }
+    mutable.version = event.revision;
+    mutable.latest_revision = state.latestRevision;
+    mutable.deleted = deleted;
+    mutable.updated_at = at;
+    mutable.state = folded;
+    return { id, event: domainEvent, state: folded as Exclude<State, { readonly status: 'empty' }> };
+  }
   const next: HeadRow = row
     ? {
         ...row,

@@ -23,27 +23,32 @@ export const streamCatalog: Projection = {
   ],
   apply(event, db) {
     const key = `rm_streams:${event.stream}`;
-    const row =
-      db.batch?.get<StreamRow>(key) ??
-      db.get<StreamRow>(
-        'SELECT stream, category, revision, event_count, last_event_type, first_recorded, last_recorded FROM rm_streams WHERE stream = ?',
-        event.stream,
-      );
-    // The revision guard keeps a replayed event from counting twice.
+    const pending = db.batch?.get<PendingStream>(key);
+    if (pending) {
+      // Already folded in this batch: counted in place, the deferred write takes the newest values.
+      // The revision guard keeps a replayed event from counting twice.
+      if (pending.revision >= event.revision) return;
+      pending.revision = event.revision;
+      pending.event_count += 1;
+      pending.last_event_type = event.type;
+      pending.lastRecordedAt = event.recordedAt;
+      return;
+    }
+    const row = db.get<StreamRow>(
+      'SELECT stream, category, revision, event_count, last_event_type, first_recorded, last_recorded FROM rm_streams WHERE stream = ?',
+      event.stream,
+    );
     if (row && BigInt(row.revision) >= event.revision) return;
-    const recorded = event.recordedAt.toISOString();
     const dash = event.stream.indexOf('-');
-    const next: StreamRow = row
-      ? { ...row, revision: event.revision, event_count: Number(row.event_count) + 1, last_event_type: event.type, last_recorded: recorded }
-      : {
-          stream: event.stream,
-          category: dash > 0 ? event.stream.slice(0, dash) : event.stream,
-          revision: event.revision,
-          event_count: 1,
-          last_event_type: event.type,
-          first_recorded: recorded,
-          last_recorded: recorded,
-        };
+    const next: PendingStream = {
+      stream: event.stream,
+      category: row ? row.category : dash > 0 ? event.stream.slice(0, dash) : event.stream,
+      revision: event.revision,
+      event_count: row ? Number(row.event_count) + 1 : 1,
+      last_event_type: event.type,
+      first_recorded: row ? row.first_recorded : event.recordedAt.toISOString(),
+      lastRecordedAt: event.recordedAt,
+    };
     // Within a batch a stream's row is counted in memory and written once.
     deferWrite(db, key, next, (value) =>
       db.run(
@@ -57,11 +62,23 @@ export const streamCatalog: Projection = {
         value.event_count,
         value.last_event_type,
         value.first_recorded,
-        value.last_recorded,
+        // Formatted once per write, not once per event.
+        value.lastRecordedAt.toISOString(),
       ),
     );
   },
 };
+
+/** A stream's row while a batch folds it (mutable: only the batch memory holds it). */
+interface PendingStream {
+  readonly stream: string;
+  readonly category: string;
+  revision: bigint;
+  event_count: number;
+  last_event_type: string;
+  readonly first_recorded: string;
+  lastRecordedAt: Date;
+}
 
 interface StreamRow {
   readonly stream: string;

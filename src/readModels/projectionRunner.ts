@@ -370,10 +370,11 @@ export class ProjectionRunner {
     const live = this.lanes.filter((lane) => lane.state === 'live');
     const moved = new Map<Lane, LogPosition | undefined>();
     const failed = new Map<Lane, ApplyError>();
+    const types = typesOf(batch);
     this.db.transaction(() => {
       for (const lane of live) {
         try {
-          moved.set(lane, this.applyToLane(lane, batch, (batch[batch.length - 1] as RecordedEvent).position));
+          moved.set(lane, this.applyToLane(lane, batch, (batch[batch.length - 1] as RecordedEvent).position, types));
         } catch (error) {
           // Only a projection's own fault stays with that projection. A refusing disk fails every
           // projection alike, and SQLite may have rolled the whole transaction back already: the batch
@@ -401,18 +402,36 @@ export class ProjectionRunner {
   /**
    * Applies to one projection, in a savepoint, the events past its checkpoint, and records the
    * checkpoint `scannedTo` (the batch may end with events nobody handles). Throws `ApplyError` after
-   * rolling the savepoint back.
+   * rolling the savepoint back. `types` are the event types of `events` (computed once per batch for
+   * all lanes): a projection that handles none of them only moves its checkpoint, without a savepoint.
    */
-  private applyToLane(lane: Lane, events: readonly RecordedEvent[], scannedTo: LogPosition): LogPosition | undefined {
+  private applyToLane(
+    lane: Lane,
+    events: readonly RecordedEvent[],
+    scannedTo: LogPosition,
+    types: ReadonlySet<string> = typesOf(events),
+  ): LogPosition | undefined {
     if (isAtOrPast(lane.checkpoint, scannedTo)) return lane.checkpoint;
+    const moveCheckpoint = () =>
+      this.statements
+        .get(`UPDATE projection_checkpoints SET commit_position = ?, prepare_position = ?, updated_at = ? WHERE name = ?`)
+        .run(scannedTo.commit, scannedTo.prepare, this.clock().getTime(), lane.projection.name);
+    const { handles } = lane;
+    if (handles !== 'all' && !someOf(types, handles)) {
+      moveCheckpoint();
+      return scannedTo;
+    }
+    // The usual case: the checkpoint is before the whole batch, and no event needs comparing with it.
+    const first = events[0];
+    const allPast = first === undefined || !isAtOrPast(lane.checkpoint, first.position);
     const savepoint = this.db.transaction(() => {
       const batch = new Batch();
       let last: RecordedEvent | undefined;
       this.batch = batch;
       try {
         for (const event of events) {
-          if (isAtOrPast(lane.checkpoint, event.position)) continue;
-          if (lane.handles !== 'all' && !lane.handles.has(event.type)) continue;
+          if (!allPast && isAtOrPast(lane.checkpoint, event.position)) continue;
+          if (handles !== 'all' && !handles.has(event.type)) continue;
           last = event;
           try {
             lane.projection.apply(event, this.writer);
@@ -429,9 +448,7 @@ export class ProjectionRunner {
       } finally {
         this.batch = undefined;
       }
-      this.statements
-        .get(`UPDATE projection_checkpoints SET commit_position = ?, prepare_position = ?, updated_at = ? WHERE name = ?`)
-        .run(scannedTo.commit, scannedTo.prepare, this.clock().getTime(), lane.projection.name);
+      moveCheckpoint();
     });
     savepoint();
     return scannedTo;
@@ -611,6 +628,17 @@ class Batch implements BatchMemory {
     for (const { value, write } of this.pending.values()) write(value as never);
     this.pending.clear();
   }
+}
+
+function typesOf(events: readonly RecordedEvent[]): Set<string> {
+  const types = new Set<string>();
+  for (const event of events) types.add(event.type);
+  return types;
+}
+
+function someOf(types: ReadonlySet<string>, handles: ReadonlySet<string>): boolean {
+  for (const type of types) if (handles.has(type)) return true;
+  return false;
 }
 
 const NOTHING_YET = Symbol('nothing yet');
