@@ -25,8 +25,7 @@ import type { Services } from '../services';
 import { loadCloud } from './catalog';
 import type { CommandContext } from './commandHandler';
 import { parseDomainEvent } from './parseEvent';
-import { withPinLocks } from './pinLocks';
-import { assertNotInUse } from './usage';
+import { deleteUnlessInUse } from './usage';
 
 /*
  * The MultiCloud Image commands behind the GraphQL mutations, and the reads that fold its stream
@@ -129,13 +128,10 @@ export async function deleteMultiCloudImage(
   context: CommandContext,
   input: ComponentEdit,
 ): Promise<MultiCloudImageWritten> {
-  // The pin lock is held from the IN_USE check to the append: no template command pins it in between.
-  return withPinLocks(services.store, [{ kind: MULTI_CLOUD_IMAGE_KIND, id: input.id }], () =>
-    editComponent(services, multiCloudImageKind, context, input, async (edit): Promise<MultiCloudImageCommand> => {
-      await assertNotInUse(services, context.accountId, MULTI_CLOUD_IMAGE_KIND, input.id);
-      return { type: 'DeleteMultiCloudImage', data: edit };
-    }),
-  );
+  return deleteUnlessInUse(services, multiCloudImageKind, MULTI_CLOUD_IMAGE_KIND, context, input, (edit): MultiCloudImageCommand => ({
+    type: 'DeleteMultiCloudImage',
+    data: edit,
+  }));
 }
 
 export const multiCloudImageKind: CommandKind<MultiCloudImageState, MultiCloudImageCommand, MultiCloudImageEvent> = {

@@ -25,8 +25,7 @@ import {
   type LoadedComponent,
 } from './components';
 import { parseDomainEvent } from './parseEvent';
-import { withPinLocks } from './pinLocks';
-import { assertNotInUse } from './usage';
+import { deleteUnlessInUse } from './usage';
 
 /*
  * The RightScript commands behind the GraphQL mutations, and the reads that fold its stream directly
@@ -113,13 +112,10 @@ export async function deleteRightScript(
   context: CommandContext,
   input: ComponentEdit,
 ): Promise<RightScriptWritten> {
-  // The pin lock is held from the IN_USE check to the append: no template command binds it in between.
-  return withPinLocks(services.store, [{ kind: RIGHT_SCRIPT_KIND, id: input.id }], () =>
-    editComponent(services, rightScriptKind, context, input, async (edit): Promise<RightScriptCommand> => {
-      await assertNotInUse(services, context.accountId, RIGHT_SCRIPT_KIND, input.id);
-      return { type: 'DeleteRightScript', data: edit };
-    }),
-  );
+  return deleteUnlessInUse(services, rightScriptKind, RIGHT_SCRIPT_KIND, context, input, (edit): RightScriptCommand => ({
+    type: 'DeleteRightScript',
+    data: edit,
+  }));
 }
 
 export const rightScriptKind: CommandKind<RightScriptState, RightScriptCommand, RightScriptEvent> = {

@@ -1,6 +1,18 @@
+import type { DomainEvent } from '../domain/decider';
 import { DomainError, ErrorCode } from '../domain/errors';
 import type { PinnedKind } from '../domain/serverTemplates/serverTemplate.types';
 import type { Services } from '../services';
+import type { CommandContext } from './commandHandler';
+import {
+  editComponent,
+  type CommandKind,
+  type CommandWritten,
+  type ComponentEdit,
+  type ComponentServices,
+  type EditOf,
+  type OwnedState,
+} from './components';
+import { withPinLocks } from './pinLocks';
 
 /*
  * Impact of deleting a component: which ServerTemplate revisions pin it (domain.md: "An MCI referenced
@@ -42,5 +54,25 @@ export async function assertNotInUse(
       .map((use) => describeUse(use.serverTemplateId, use.templateRevision))
       .join(', ')}${more > 0 ? ` and ${more} more` : ''}): it can't be deleted while any template revision pins it`,
     { usedBy: shown.map((use) => ({ id: use.serverTemplateId, revision: use.templateRevision })), totalCount: uses.length },
+  );
+}
+
+/**
+ * Deletes an MCI or RightScript unless a template pins it (IN_USE), holding its pin lock from the
+ * check to the append so no template command of this process pins it in between.
+ */
+export function deleteUnlessInUse<State extends OwnedState, Command, Event extends DomainEvent>(
+  services: ComponentServices & Pick<Services, 'queries'>,
+  kind: CommandKind<State, Command, Event>,
+  pinnedAs: PinnedKind,
+  context: CommandContext,
+  input: ComponentEdit,
+  toCommand: (edit: EditOf) => NoInfer<Command>,
+): Promise<CommandWritten<State, Event>> {
+  return withPinLocks(services.store, [{ kind: pinnedAs, id: input.id }], () =>
+    editComponent(services, kind, context, input, async (edit) => {
+      await assertNotInUse(services, context.accountId, pinnedAs, input.id);
+      return toCommand(edit);
+    }),
   );
 }
