@@ -15,8 +15,6 @@ import { execute, socketClient, startThrottlingProxy, subscribeToEvents, type Fe
 
 const UPDATE = `mutation($id: ID!, $d: String!) { updateMultiCloudImage(input: { id: $id, description: $d }) { id version description } }`;
 const CREATE = `mutation($name: String!) { createMultiCloudImage(input: { name: $name }) { id version } }`;
-/** Generous for a failure that must not wait for a store that isn't there: the call deadline is far shorter. */
-const FAIL_FAST_MS = 5_000;
 
 /** The whole feed after `after`, polled page by page over HTTP: the record a subscription must match. */
 async function feedAfter(url: string, after: string | undefined): Promise<FeedEvent[]> {
@@ -60,15 +58,15 @@ describe('the service while EventStoreDB is down, and after it is back', () => {
       await eventually(() => esdb.diagnostics().liveSubscriptions >= liveBefore + 1, 'the feed to go live');
 
       await esdb.stop();
-      const started = Date.now();
       const refused = await graphql(service.url, UPDATE, { id, d: 'during the outage' }, ADMIN);
-      const took = Date.now() - started;
       expect(refused.body.errors?.[0]).toMatchObject({
         message: 'the event store is unavailable; try again shortly',
         extensions: { code: 'UNAVAILABLE' },
       });
       expect(refused.body.data ?? null).toBeNull();
-      expect(took).toBeLessThan(FAIL_FAST_MS);
+      // Refused by the failed connection itself, not after waiting out a deadline.
+      expect(JSON.stringify(service.logs)).toContain('EventStoreDB is unavailable');
+      expect(JSON.stringify(service.logs)).not.toContain('did not answer within');
       const created = await graphql(service.url, CREATE, { name: 'during the outage' }, ADMIN);
       expect(created.body.errors?.[0]?.extensions?.['code']).toBe('UNAVAILABLE');
 
@@ -197,13 +195,13 @@ describe('the service when EventStoreDB stops answering but keeps the connection
     try {
       const { createMultiCloudImage } = await ok<{ createMultiCloudImage: { id: string } }>(service.url, CREATE, { name: 'Silent' });
       proxy.pause();
-      const started = Date.now();
       const refused = await graphql(service.url, UPDATE, { id: createMultiCloudImage.id, d: 'unanswered' }, ADMIN);
       expect(refused.body.errors?.[0]).toMatchObject({
         message: 'the event store is unavailable; try again shortly',
         extensions: { code: 'UNAVAILABLE' },
       });
-      expect(Date.now() - started).toBeLessThan(FAIL_FAST_MS);
+      // Ended by the call deadline (1 s here), not by the connection's keep-alive giving up (20 s).
+      expect(JSON.stringify(service.logs)).toContain('did not answer within 1000 ms');
       const down = await fetch(`${service.url}/readyz`);
       expect(down.status).toBe(503);
       expect(await down.json()).toMatchObject({ ready: false, eventStore: { reachable: false } });
