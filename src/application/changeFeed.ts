@@ -189,7 +189,11 @@ export async function countFeed(
   }
 }
 
-/** How many live events a subscription may hold for a slow client unless the server says otherwise. */
+/**
+ * How many live events a subscription may hold for a slow client unless the server says otherwise.
+ * Keep it above the tail's EVENTS_PER_TURN (256): a subscription may briefly queue most of one turn's
+ * events while their response is computed, however fast its client reads.
+ */
 export const DEFAULT_MAX_QUEUED_EVENTS = 1_000;
 
 export interface FeedSubscriptionOptions {
@@ -221,11 +225,7 @@ export const TOKEN_REVOKED_MESSAGE = 'the API token of this subscription was rev
  *   const feed = await subscribeToFeed(store, viewer, { after, selection: {}, maxQueuedEvents: 1000, onTooSlow });
  *   for await (const event of feed) { ... }
  */
-export async function subscribeToFeed(
-  store: EventStore,
-  viewer: Viewer,
-  options: FeedSubscriptionOptions,
-): Promise<AsyncIterableIterator<RecordedEvent>> {
+export async function subscribeToFeed(store: EventStore, viewer: Viewer, options: FeedSubscriptionOptions): Promise<FeedSubscription> {
   const feed = new FeedStream(store, viewer, new FeedMatcher(viewer, options.selection, options.shared ?? NOTHING_SHARED), options);
   // A member of the shared tail first, so every revocation the tail reads from now on reaches it;
   // earlier ones were committed before the account stream is read below, which finds them.
@@ -286,6 +286,29 @@ const CATCH_UP_PAGE = 500;
 /** First and longest wait before a catch-up read is tried again while the store is unavailable. */
 const CATCH_UP_RETRY_MS = { initial: 100, max: 2_000 } as const;
 
+/**
+ * A consumer that takes a feed's events as they come, synchronously and in order, instead of pulling
+ * them one promise at a time: the transport of a thousand subscribers writes each event straight to
+ * its socket (src/server/liveDelivery.ts).
+ */
+export interface FeedSink {
+  /** The next event, now taken; `false` asks for no more until `push` is called again. */
+  take(event: RecordedEvent): boolean;
+  /** The feed is over: `undefined` when it ended (returned, closed for being too slow), else why it failed. */
+  end(error: unknown): void;
+}
+
+/** A change-feed subscription: pulled as an async iterator, or pushed to a sink. */
+export interface FeedSubscription extends AsyncIterableIterator<RecordedEvent> {
+  /**
+   * Hands every queued and later event to `sink` until it asks for no more, or the feed ends (then
+   * `sink.end`). Not while a `next()` waits: a feed has one consumer at a time.
+   */
+  push(sink: FeedSink): void;
+  /** The consumer finished sending everything up to this event: where a resume after a close is safe. */
+  sent(cursor: string): void;
+}
+
 type Waiter = { resolve: (result: IteratorResult<RecordedEvent>) => void; reject: (error: unknown) => void };
 
 /**
@@ -315,11 +338,12 @@ type Phase =
  * Hand-written rather than an async generator: `return()` must end it at once even while a `next()`
  * waits for events that may never come (an async generator queues `return()` behind it).
  */
-class FeedStream implements AsyncIterableIterator<RecordedEvent>, TailMember {
+class FeedStream implements FeedSubscription, TailMember {
   readonly revocationKey: string;
   private readonly queue: RecordedEvent[] = [];
   private readonly liveFilter: NormalizedFilter;
   private waiter: Waiter | undefined;
+  private sink: FeedSink | undefined;
   private wakePump: (() => void) | undefined;
   private tail: FeedTail | undefined;
   private phase: Phase = { kind: 'replaying' };
@@ -362,11 +386,33 @@ class FeedStream implements AsyncIterableIterator<RecordedEvent>, TailMember {
       return Promise.resolve({ value: event, done: false });
     }
     if (this.state === 'ended') return Promise.resolve({ value: undefined, done: true });
-    if (this.waiter) return Promise.reject(new Error('the change feed is read by one consumer at a time'));
+    if (this.waiter || this.sink) return Promise.reject(new Error('the change feed is read by one consumer at a time'));
     this.wake();
     return new Promise((resolve, reject) => {
       this.waiter = { resolve, reject };
     });
+  }
+
+  push(sink: FeedSink): void {
+    if (this.waiter) throw new Error('the change feed is read by one consumer at a time');
+    this.sink = sink;
+    while (this.sink === sink && this.state === 'open') {
+      const event = this.queue.shift();
+      if (event === undefined) break;
+      this.lastTaken = event.cursor;
+      if (!sink.take(event)) this.sink = undefined;
+    }
+    if (this.queue.length === 0) this.wake();
+    if (this.state === 'open') return;
+    // It ended before, or while, taking: tell the sink, as a waiting `next()` would have been told.
+    this.sink = undefined;
+    const failure = this.state === 'failed' ? this.failure : undefined;
+    this.state = 'ended';
+    sink.end(failure);
+  }
+
+  sent(cursor: string): void {
+    this.lastSent = cursor;
   }
 
   return(): Promise<IteratorResult<RecordedEvent>> {
@@ -487,13 +533,19 @@ class FeedStream implements AsyncIterableIterator<RecordedEvent>, TailMember {
     }
   }
 
-  /** Hands an admitted event to the waiting transport, or queues it; only live events count against the bound. */
+  /** Hands an admitted event to the waiting transport or its sink, or queues it; only live events count against the bound. */
   private offer(event: RecordedEvent): void {
     const waiter = this.waiter;
     if (waiter) {
       this.waiter = undefined;
       this.lastTaken = event.cursor;
       waiter.resolve({ value: event, done: false });
+      return;
+    }
+    const sink = this.sink;
+    if (sink && this.queue.length === 0) {
+      this.lastTaken = event.cursor;
+      if (!sink.take(event)) this.sink = undefined;
       return;
     }
     this.queue.push(event);
@@ -525,9 +577,14 @@ class FeedStream implements AsyncIterableIterator<RecordedEvent>, TailMember {
     this.stop();
     const waiter = this.waiter;
     this.waiter = undefined;
+    const sink = this.sink;
+    this.sink = undefined;
     if (waiter) {
       this.state = 'ended';
       waiter.reject(error);
+    } else if (sink) {
+      this.state = 'ended';
+      sink.end(error);
     } else {
       this.state = 'failed';
       this.failure = error;
@@ -540,6 +597,9 @@ class FeedStream implements AsyncIterableIterator<RecordedEvent>, TailMember {
     const waiter = this.waiter;
     this.waiter = undefined;
     waiter?.resolve({ value: undefined, done: true });
+    const sink = this.sink;
+    this.sink = undefined;
+    sink?.end(undefined);
   }
 
   private stop(): void {

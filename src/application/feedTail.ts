@@ -37,6 +37,17 @@ export function memberRevocationKey(accountId: string, tokenId: string): string 
 
 const ACCOUNT_PREFIX = 'account-';
 
+/**
+ * Event deliveries (events × subscribers) one turn of the event loop may start: some tens of
+ * milliseconds of work at a thousand subscribers, 16 events each.
+ */
+export const DELIVERIES_PER_TURN = 16_384;
+/**
+ * Events one turn may hand out, however few the subscribers: a big commit reaches a client in
+ * portions it can read between turns, well under a subscription's queue bound (1,000 by default).
+ */
+export const EVENTS_PER_TURN = 256;
+
 export class FeedTail {
   private readonly members = new Set<TailMember>();
   private readonly byToken = new Map<string, Set<TailMember>>();
@@ -91,14 +102,29 @@ export class FeedTail {
 
   private run(): void {
     void (async () => {
+      let turn: { events: number; deliveries: number } | undefined;
       for await (const event of this.subscription.events) {
         if (!this.open) return;
         this.position = event.position;
+        if (!turn) {
+          const current = (turn = { events: 0, deliveries: 0 });
+          setImmediate(() => {
+            if (turn === current) turn = undefined;
+          });
+        }
         this.dispatch(event);
-        // One event per turn of the event loop: the store hands out a page of events in one go, and
-        // delivering each to every subscriber runs in microtasks; without this a backlog would be fanned
-        // out with the loop blocked (no pings answered, no requests served, no writes) until it is gone.
-        await new Promise<void>((resolve) => setImmediate(resolve));
+        turn.events += 1;
+        turn.deliveries += this.members.size;
+        // Every event the store has ready goes out in the same turn of the event loop, so a socket
+        // gets all of them in one write (src/server/webSocketTransport.ts): under load, events pile
+        // up while a turn fans out, and the next turn sends the pile at the cost of one. Delivering to
+        // subscribers runs in microtasks, so a turn is bounded: past DELIVERIES_PER_TURN the loop gets
+        // a turn of its own (pings, requests, writes) before the rest of a backlog goes out; and
+        // past EVENTS_PER_TURN, so that clients read one portion of a big commit before the next.
+        if (turn.deliveries >= DELIVERIES_PER_TURN || turn.events >= EVENTS_PER_TURN) {
+          turn = undefined;
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
       }
       this.stop(undefined, true);
     })().catch((error: unknown) => this.stop(error, true));
