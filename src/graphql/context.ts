@@ -21,6 +21,20 @@ export interface SubscriptionConnection {
   readonly maxQueuedEvents: number;
   /** Closes the socket with a WebSocket close code and a reason (at most 123 bytes). */
   close(code: number, reason: string): void;
+  /**
+   * Writes this operation's messages straight to its socket, past graphql-ws's per-message path
+   * (src/server/liveDelivery.ts); absent where the transport has no such path.
+   */
+  readonly direct?: DirectDelivery;
+}
+
+export interface DirectDelivery {
+  /** The operation's id on its socket. */
+  readonly operationId: string;
+  /** Queues one text message, `head` + `body` + `tail` (UTF-8); `false` once the socket is full (or closed). */
+  write(head: Buffer, body: Buffer, tail: Buffer): boolean;
+  /** Calls `resume` once a full socket has room again; never if it closes first. */
+  whenWritable(resume: () => void): void;
 }
 
 /** Who acts, for the metadata of the events a mutation appends. */

@@ -7,12 +7,13 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
+import { handleProtocols } from 'graphql-ws';
 import { WebSocketServer } from 'ws';
 import { DEFAULT_MAX_QUEUED_EVENTS } from '../application/changeFeed';
 import type { Viewer } from '../domain/accounts/roles';
 import { ErrorCode } from '../domain/errors';
 import type { GraphQLContext } from '../graphql/context';
+import { LIVE_EVENTS_FIELD } from '../graphql/events/liveField';
 import { formatError, isStoreFailure, isUnexpected } from '../graphql/errors';
 import { buildApiSchema } from '../graphql/schema';
 import type { Logger } from '../logger';
@@ -23,6 +24,8 @@ import { limitValidationRules, operationLimitsPlugin, webSocketOperation, type O
 import { RateLimiter } from './rateLimit';
 import { answerClientError, graphqlRequestInput, graphqlRequestInputErrors } from './requestLimits';
 import { ResponseCache, responseCacheHooks, type ResponseCacheStats } from './responseCache';
+import { sharedSubscribe, type SubscriptionExecution } from './sharedExecution';
+import { serveGraphqlWs, type SocketWrites } from './webSocketTransport';
 
 function unauthenticated(): GraphQLError {
   return new GraphQLError('authentication required: send a valid API token as "Authorization: Bearer <token>"', {
@@ -60,6 +63,18 @@ export interface HttpServerOptions {
    * (bench/jitGateway.ts measures graphql-jit this way). Never set by the service.
    */
   readonly gateway?: (schema: GraphQLSchema) => ApolloServerOptionsWithGateway<GraphQLContext>['gateway'];
+  /**
+   * Benchmarks only: 'per-subscriber' executes every event once per subscriber, as graphql-js does
+   * (src/server/sharedExecution.ts); the service shares it. Never set by the service.
+   */
+  readonly subscriptionExecution?: SubscriptionExecution;
+  /**
+   * Benchmarks only: 'per-message' writes every WebSocket message on its own and waits for it, as
+   * graphql-ws's own binding does (src/server/webSocketTransport.ts). Never set by the service.
+   */
+  readonly socketWrites?: SocketWrites;
+  /** How long live events may wait to share a write (src/server/webSocketTransport.ts); tests and benchmarks only. */
+  readonly liveFlushIntervalMs?: number;
 }
 
 const DEFAULT_KEEP_ALIVE_MS = 12_000;
@@ -105,10 +120,11 @@ export async function startHttpServer(
     (params) => services.accounts.authenticate(params?.['authorization']),
     unauthenticated,
   );
-  const webSockets = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: config.maxBodyBytes });
-  const socketCleanup = useServer<Record<string, unknown>>(
+  const webSockets = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: config.maxBodyBytes, handleProtocols });
+  const socketCleanup = serveGraphqlWs<Record<string, unknown>>(
     {
       schema: apiSchema,
+      subscribe: sharedSubscribe(new Set([LIVE_EVENTS_FIELD]), options.subscriptionExecution),
       // The token is checked when the socket opens and again for every operation, so an operation
       // started after the token was revoked is refused.
       onConnect: (ctx) => services.accounts.authenticate(ctx.connectionParams?.['authorization']) !== undefined,
@@ -121,7 +137,7 @@ export async function startHttpServer(
         }
         return webSocketRequest(ctx, id, payload);
       },
-      context: (ctx): GraphQLContext => {
+      context: (ctx, operationId): GraphQLContext => {
         const viewer = services.accounts.authenticate(ctx.connectionParams?.['authorization']);
         if (!viewer) throw unauthenticated();
         const requestId = randomUUID();
@@ -132,7 +148,11 @@ export async function startHttpServer(
           services,
           viewer,
           loaders: new Map(),
-          connection: { maxQueuedEvents, close: (code, reason) => socket.close(code, reason) },
+          connection: {
+            maxQueuedEvents,
+            close: (code, reason) => socket.close(code, reason),
+            ...(ctx.extra.direct ? { direct: { operationId, ...ctx.extra.direct } } : {}),
+          },
         };
       },
       onNext: (_ctx, _id, _payload, args, result) => {
@@ -143,7 +163,12 @@ export async function startHttpServer(
       onError: (_ctx, _id, _payload, errors) => errors.map((error) => formatSocketError(error, logger)),
     },
     webSockets,
-    options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS,
+    {
+      keepAliveMs: options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS,
+      logger,
+      ...(options.socketWrites ? { writes: options.socketWrites } : {}),
+      ...(options.liveFlushIntervalMs !== undefined ? { liveFlushIntervalMs: options.liveFlushIntervalMs } : {}),
+    },
   );
   shutdown.watch(webSockets);
 

@@ -19,6 +19,7 @@ import { pageSize } from '../versionControl/pagination';
 import { toEventType } from '../versionControl/versionControl.resolver';
 import { RecordedEventType } from '../versionControl/versionControl.types';
 import { ChangeFeed, EventFilter, STREAM_PREFIX_OF_KIND } from './events.types';
+import { LIVE_EVENTS_FIELD } from './liveField';
 
 /*
  * The change feed for integrators: `events` as a query (poll a page after a cursor) and as a
@@ -138,7 +139,7 @@ export class EventsResolver {
 
   @Authorized('observer')
   @Subscription(() => RecordedEventType, {
-    name: 'events',
+    name: LIVE_EVENTS_FIELD,
     description:
       "The account's change feed, live: replays the events after `after` (from the start when omitted), then delivers new ones as they are committed, in log order, never skipping one. Resubscribe with the last `cursor` received to miss nothing. Over WebSocket (graphql-ws) only.",
     subscribe: openFeed,
