@@ -73,8 +73,6 @@ export interface HttpServerOptions {
    * graphql-ws's own binding does (src/server/webSocketTransport.ts). Never set by the service.
    */
   readonly socketWrites?: SocketWrites;
-  /** How long live events may wait to share a write (src/server/webSocketTransport.ts); tests and benchmarks only. */
-  readonly liveFlushIntervalMs?: number;
 }
 
 const DEFAULT_KEEP_ALIVE_MS = 12_000;
@@ -167,7 +165,6 @@ export async function startHttpServer(
       keepAliveMs: options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS,
       logger,
       ...(options.socketWrites ? { writes: options.socketWrites } : {}),
-      ...(options.liveFlushIntervalMs !== undefined ? { liveFlushIntervalMs: options.liveFlushIntervalMs } : {}),
     },
   );
   shutdown.watch(webSockets);

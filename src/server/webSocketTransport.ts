@@ -16,9 +16,7 @@ import type { Logger } from '../logger';
  * - Writes coalesced (WriteCoalescer). The first message a socket gets in a turn corks it; it is
  *   uncorked once the turn's work is done (`setImmediate`), so all the messages a socket got in that
  *   turn leave in one write: one system call per socket per turn, however many events the turn fanned
- *   out. While the server is busy writing (BUSY_WRITES_PER_SECOND), live events may wait a little
- *   longer (LIVE_FLUSH_INTERVAL_MS) on a socket written to a moment ago, so a steady stream to many
- *   sockets costs one write per few events rather than one each.
+ *   out. A cork never counts as back-pressure: one holding a full write's worth is flushed at once.
  * - Errors in our log, not on the console: a frame over the size limit (ws closes it with 1009) or a
  *   socket error is a warning with the request id of nobody; an internal error closes the socket with
  *   4500 and a reason that says nothing of the internals.
@@ -74,18 +72,6 @@ export function textFrame(head: Buffer, body: Buffer, tail: Buffer): Buffer {
   return frame;
 }
 
-/**
- * How long a socket's live events may wait for more to join them in one write, when its last write
- * left less than this ago: at most this much latency, for a fraction of the system calls.
- */
-export const LIVE_FLUSH_INTERVAL_MS = 25;
-
-/**
- * Socket writes a second past which the server counts as busy writing, and live events start waiting
- * to share writes: below it, a write per event costs little and no event waits.
- */
-export const BUSY_WRITES_PER_SECOND = 10_000;
-
 /** Unsent bytes a socket may hold before a send waits for the kernel to take them. */
 export const SEND_HIGH_WATER_MARK = 64 * 1024;
 
@@ -96,8 +82,6 @@ export interface WebSocketTransportOptions {
   readonly keepAliveMs: number;
   readonly logger: Logger;
   readonly writes?: SocketWrites;
-  /** LIVE_FLUSH_INTERVAL_MS unless given (0: every write leaves at the end of its turn). */
-  readonly liveFlushIntervalMs?: number;
 }
 
 export interface WebSocketTransport {
@@ -105,118 +89,35 @@ export interface WebSocketTransport {
   dispose(): Promise<void>;
 }
 
-/** Per socket: whether it is corked, whether what it holds may wait, and when its writes last left. */
-interface Held {
-  corked: boolean;
-  /** In the list `release` goes through. */
-  listed: boolean;
-  mayWait: boolean;
-  lastFlush: number;
-}
-
-/** How often the coalescer reconsiders whether the server is busy writing. */
-export const BUSY_WINDOW_MS = 100;
-
 /**
  * Corks a socket on its first write and uncorks it once the turn of the event loop is done, so every
- * message it got in the turn leaves in one write. While the server is busy writing (more than
- * `busyWritesPerSecond` socket writes a second over the last BUSY_WINDOW_MS), live events (`mayWait`)
- * may wait longer: a socket whose writes left less than `intervalMs` ago stays corked until then, so
- * under a steady stream to many sockets one write carries several events, and a quiet socket's first
- * event leaves at once. A server that is not busy adds no wait. Anything else written to a socket
- * (replies, pings, closes) leaves at the end of its turn, with whatever waits.
+ * message it got in the turn leaves in one write. The delay is the rest of the turn, nothing more.
  */
 export class WriteCoalescer {
-  private readonly sockets = new WeakMap<Socket, Held>();
   private corked: Socket[] = [];
-  private immediate: NodeJS.Immediate | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private windowStart = Number.NEGATIVE_INFINITY;
-  private windowWrites = 0;
-  private busy = false;
+  private readonly held = new WeakSet<Socket>();
 
-  constructor(
-    private readonly intervalMs: number,
-    private readonly now: () => number = () => performance.now(),
-    private readonly busyWritesPerSecond: number = BUSY_WRITES_PER_SECOND,
-  ) {}
-
-  hold(socket: Socket, mayWait: boolean): void {
-    let held = this.sockets.get(socket);
-    if (!held) this.sockets.set(socket, (held = { corked: false, listed: false, mayWait, lastFlush: Number.NEGATIVE_INFINITY }));
-    if (held.corked) {
-      held.mayWait &&= mayWait;
-    } else {
-      held.corked = true;
-      held.mayWait = mayWait;
-      socket.cork();
-      // A socket flushed early in this turn may still be listed: once is enough.
-      if (!held.listed) {
-        held.listed = true;
-        this.corked.push(socket);
-      }
-    }
-    this.immediate ??= setImmediate(() => {
-      this.immediate = undefined;
-      this.release();
-    });
+  hold(socket: Socket): void {
+    if (this.held.has(socket)) return;
+    this.held.add(socket);
+    socket.cork();
+    if (this.corked.push(socket) === 1) setImmediate(() => this.release());
   }
 
-  /** Uncorks `socket` now: what it holds is a full write's worth (it stays in the list; release skips it). */
+  /** Uncorks `socket` now (what it holds is a full write's worth); a later write in the turn corks it again. */
   flush(socket: Socket): void {
-    const held = this.sockets.get(socket);
-    if (!held?.corked) return;
-    held.corked = false;
-    held.lastFlush = this.now();
-    this.windowWrites += 1;
+    if (!this.held.delete(socket)) return;
     if (socket.writableCorked > 0) socket.uncork();
   }
 
-  /** Whether live events should wait now: the writes of the last window, per second, over the threshold. */
-  private isBusy(now: number): boolean {
-    const elapsed = now - this.windowStart;
-    if (elapsed >= BUSY_WINDOW_MS) {
-      this.busy = elapsed < 2 * BUSY_WINDOW_MS && (this.windowWrites * 1000) / elapsed > this.busyWritesPerSecond;
-      this.windowStart = now;
-      this.windowWrites = 0;
-    }
-    return this.busy;
-  }
-
   private release(): void {
-    const now = this.now();
-    const busy = this.isBusy(now);
-    const waiting: Socket[] = [];
-    let due = Number.POSITIVE_INFINITY;
-    for (const socket of this.corked) {
-      const held = this.sockets.get(socket) as Held;
-      if (!held.corked) {
-        held.listed = false;
-        continue;
-      }
-      if (busy && held.mayWait && now - held.lastFlush < this.intervalMs && !socket.destroyed) {
-        waiting.push(socket);
-        due = Math.min(due, held.lastFlush + this.intervalMs);
-        continue;
-      }
-      held.listed = false;
-      held.corked = false;
-      held.lastFlush = now;
-      this.windowWrites += 1;
+    const sockets = this.corked;
+    this.corked = [];
+    for (const socket of sockets) {
+      // Flushed early, or listed twice: once is enough.
+      if (!this.held.delete(socket)) continue;
       // end() and destroy() already dropped the cork; uncorking again is harmless either way.
       if (socket.writableCorked > 0) socket.uncork();
-    }
-    this.corked = waiting;
-    if (waiting.length > 0 && this.timer === undefined) {
-      this.timer = setTimeout(
-        () => {
-          this.timer = undefined;
-          this.release();
-        },
-        Math.max(1, Math.ceil(due - now)),
-      );
-      // Never what keeps the process alive: a socket that closes drops what it held anyway.
-      this.timer.unref();
     }
   }
 }
@@ -230,10 +131,10 @@ function sendWaiting(socket: WebSocket, data: string): Promise<void> {
 export function serveGraphqlWs<P extends Record<string, unknown>>(
   options: ServerOptions<P, SocketExtra>,
   webSockets: WebSocketServer,
-  { keepAliveMs, logger, writes = 'coalesced', liveFlushIntervalMs = LIVE_FLUSH_INTERVAL_MS }: WebSocketTransportOptions,
+  { keepAliveMs, logger, writes = 'coalesced' }: WebSocketTransportOptions,
 ): WebSocketTransport {
   const server = makeServer<P, SocketExtra>(options);
-  const coalescer = new WriteCoalescer(liveFlushIntervalMs);
+  const coalescer = new WriteCoalescer();
 
   webSockets.once('error', (error) => {
     logger.error({ err: error }, 'the WebSocket server failed; closing every socket');
@@ -266,7 +167,7 @@ export function serveGraphqlWs<P extends Record<string, unknown>>(
         ? (data: string): Promise<void> | undefined => (socket.readyState === socket.OPEN ? sendWaiting(socket, data) : undefined)
         : (data: string): Promise<void> | undefined => {
             if (socket.readyState !== socket.OPEN) return undefined;
-            coalescer.hold(raw, false);
+            coalescer.hold(raw);
             if (roomFor(raw)) {
               // A failed write errors the socket, which closes it: nothing to do per message.
               socket.send(data);
@@ -288,7 +189,7 @@ export function serveGraphqlWs<P extends Record<string, unknown>>(
     const direct: DirectWrites = {
       write(head, body, tail) {
         if (socket.readyState !== socket.OPEN) return false;
-        coalescer.hold(raw, true);
+        coalescer.hold(raw);
         // A failed write errors the socket, and ws closes it.
         raw.write(textFrame(head, body, tail));
         return roomFor(raw);

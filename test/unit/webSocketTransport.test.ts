@@ -5,7 +5,6 @@ import { handleProtocols, type Client } from 'graphql-ws';
 import WebSocket, { WebSocketServer } from 'ws';
 import { createLogger } from '../../src/logger';
 import {
-  BUSY_WINDOW_MS,
   SEND_HIGH_WATER_MARK,
   serveGraphqlWs,
   textFrame,
@@ -92,10 +91,6 @@ describe('textFrame', () => {
   });
 });
 
-/** The global timer functions as Node has them, kept before any test fakes them: a hung wait still fails, and says why. */
-const realSetTimeout = globalThis.setTimeout;
-const realClearTimeout = globalThis.clearTimeout;
-
 /** One call the server socket's stream made to its system-call layer: `_write` (one chunk) or `_writev` (several), as text. */
 interface RecordedWrite {
   readonly kind: '_write' | '_writev';
@@ -163,12 +158,12 @@ async function loopbackPair(): Promise<LoopbackPair> {
         let timer: NodeJS.Timeout | undefined;
         await new Promise<void>((resolve, reject) => {
           waiter = { bytes, resolve };
-          timer = realSetTimeout(
+          timer = setTimeout(
             () => reject(new Error(`the client read ${readBytes} of ${bytes} bytes (${JSON.stringify(expected)})`)),
             5_000,
           );
         }).finally(() => {
-          realClearTimeout(timer);
+          clearTimeout(timer);
           waiter = undefined;
         });
       }
@@ -189,260 +184,110 @@ async function loopbackPair(): Promise<LoopbackPair> {
 const endOfTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 describe('WriteCoalescer', () => {
-  const INTERVAL_MS = 25;
-  /** The coalescer's threshold here: busy past 10 socket writes a second, so that a few writes make it busy. */
-  const BUSY_WRITES_PER_SECOND = 10;
   let pair: LoopbackPair;
-  /** The coalescer's clock, moved only by `advance`. */
-  let clock: number;
   let coalescer: WriteCoalescer;
 
-  /** Moves the coalescer's clock and the (fake) timers together by `ms`: a timer due by then fires, synchronously. */
-  const advance = (ms: number): void => {
-    clock += ms;
-    jest.advanceTimersByTime(ms);
-  };
-  /** One turn's work: `writes` to `socket`, each held first, as the transport does (`true`: a live event, which may wait). */
-  const turn = async (socket: Socket, writes: ReadonlyArray<readonly [text: string, mayWait: boolean]>): Promise<void> => {
-    for (const [text, mayWait] of writes) {
-      coalescer.hold(socket, mayWait);
+  beforeEach(async () => {
+    pair = await loopbackPair();
+    coalescer = new WriteCoalescer();
+  });
+  afterEach(async () => {
+    await pair.close();
+  });
+
+  /** One turn's work: `writes` to `socket`, each held first, as the transport does. */
+  const turn = async (socket: Socket, writes: readonly string[]): Promise<void> => {
+    for (const text of writes) {
+      coalescer.hold(socket);
       socket.write(text);
     }
     await endOfTurn();
   };
-  /**
-   * Makes the coalescer busy: three live writes to `socket`, each leaving at the end of its turn as
-   * the coalescer is not busy yet, the first two in one window (20 writes a second). The third turn
-   * starts the next window, which is busy; the socket's last flush is that turn's, at `clock`.
-   */
-  const busy = async (socket: Socket): Promise<string> => {
-    const before = pair.writes.length;
-    await turn(socket, [['busy-1 ', true]]);
-    advance(BUSY_WINDOW_MS / 2);
-    await turn(socket, [['busy-2 ', true]]);
-    advance(BUSY_WINDOW_MS / 2);
-    await turn(socket, [['busy-3 ', true]]);
-    expect(pair.writes.slice(before).map(({ kind }) => kind)).toEqual(['_write', '_write', '_write']);
-    return 'busy-1 busy-2 busy-3 ';
-  };
 
-  beforeEach(async () => {
-    pair = await loopbackPair();
-    clock = 1_000;
-    coalescer = new WriteCoalescer(INTERVAL_MS, () => clock, BUSY_WRITES_PER_SECOND);
-    // Only the coalescer's timer is faked: immediates (its end of turn), ticks, microtasks and the sockets' I/O stay real.
-    jest.useFakeTimers({
-      doNotFake: [
-        'Date',
-        'hrtime',
-        'nextTick',
-        'performance',
-        'queueMicrotask',
-        'setImmediate',
-        'clearImmediate',
-        'setInterval',
-        'clearInterval',
-      ],
-    });
-  });
-  afterEach(async () => {
-    jest.useRealTimers();
-    await pair.close();
-  });
-
-  it('sends the live writes of one turn in one write at the end of the turn, on a socket never flushed, with no timer', async () => {
+  it('sends the writes of one turn in one write at the end of the turn, and nothing before', async () => {
     const { server, writes } = pair;
-    coalescer.hold(server, true);
+    coalescer.hold(server);
     server.write('one ');
-    coalescer.hold(server, true);
+    coalescer.hold(server);
     server.write('two ');
+    coalescer.hold(server);
+    server.write('three ');
     // Corked for the rest of the turn.
     expect(writes).toEqual([]);
-
-    await endOfTurn();
-    expect(writes).toEqual([{ kind: '_writev', chunks: ['one ', 'two '] }]);
-    expect(server.writableCorked).toBe(0);
-    expect(jest.getTimerCount()).toBe(0);
-    expect(await pair.received('one two ')).toBe('one two ');
-  });
-
-  it('adds no wait while the server is not busy writing: a live write just after a flush leaves at the end of its turn', async () => {
-    const { server, writes } = pair;
-    await turn(server, [['first ', true]]);
-    advance(1);
-    await turn(server, [['second ', true]]);
-    expect(writes).toEqual([
-      { kind: '_write', chunks: ['first '] },
-      { kind: '_write', chunks: ['second '] },
-    ]);
-    expect(jest.getTimerCount()).toBe(0);
-    expect(await pair.received('first second ')).toBe('first second ');
-  });
-
-  it('while busy, keeps live writes to a socket flushed less than the interval ago corked past their turn, and sends them together when the interval is over', async () => {
-    const { server, writes } = pair;
-    const warmUp = await busy(server);
-
-    // 10 ms after that flush: due at 25 ms after it, 15 ms from now.
-    advance(10);
-    await turn(server, [['second ', true]]);
-    expect(writes).toHaveLength(3);
     expect(server.writableCorked).toBe(1);
-    expect(jest.getTimerCount()).toBe(1);
-
-    // A later turn's live write joins the one waiting; the timer stays the one already set.
-    advance(5);
-    await turn(server, [['third ', true]]);
-    expect(writes).toHaveLength(3);
-    expect(jest.getTimerCount()).toBe(1);
-
-    advance(9);
-    expect(writes).toHaveLength(3);
-    advance(1);
-    expect(writes.slice(3)).toEqual([{ kind: '_writev', chunks: ['second ', 'third '] }]);
+    await endOfTurn();
+    expect(writes).toEqual([{ kind: '_writev', chunks: ['one ', 'two ', 'three '] }]);
     expect(server.writableCorked).toBe(0);
-    expect(jest.getTimerCount()).toBe(0);
-    expect(await pair.received(`${warmUp}second third `)).toBe(`${warmUp}second third `);
+    expect(await pair.received('one two three ')).toBe('one two three ');
   });
 
-  it('while busy, sends a live write at the end of its turn once the interval since the last flush is over', async () => {
+  it('gives each turn its own write, in order', async () => {
     const { server, writes } = pair;
-    const warmUp = await busy(server);
-    advance(INTERVAL_MS);
-    await turn(server, [['late ', true]]);
-    expect(writes.slice(3)).toEqual([{ kind: '_write', chunks: ['late '] }]);
-    expect(jest.getTimerCount()).toBe(0);
-    expect(await pair.received(`${warmUp}late `)).toBe(`${warmUp}late `);
+    await turn(server, ['a ', 'b ']);
+    await turn(server, ['c ']);
+    await turn(server, ['d ', 'e ']);
+    expect(writes).toEqual([
+      { kind: '_writev', chunks: ['a ', 'b '] },
+      { kind: '_write', chunks: ['c '] },
+      { kind: '_writev', chunks: ['d ', 'e '] },
+    ]);
+    expect(await pair.received('a b c d e ')).toBe('a b c d e ');
   });
 
-  it('stops adding waits once a window holds no more than the threshold’s writes, or once the last window is long past', async () => {
+  it('flush() uncorks at once; a later write in the same turn is corked again and leaves at the end of the turn', async () => {
     const { server, writes } = pair;
-    const warmUp = await busy(server);
-    // One write (busy-3) in the window that ends now: 10 a second, not more than the threshold.
-    advance(BUSY_WINDOW_MS);
-    await turn(server, [['calm-1 ', true]]);
-    advance(1);
-    await turn(server, [['calm-2 ', true]]);
-    expect(writes.slice(3)).toEqual([
-      { kind: '_write', chunks: ['calm-1 '] },
-      { kind: '_write', chunks: ['calm-2 '] },
-    ]);
-
-    // Busy again (busy-1 and busy-2 of this warm-up in one window)…
-    const again = await busy(server);
-    advance(1);
-    await turn(server, [['waits ', true]]);
-    expect(writes).toHaveLength(8);
-    advance(INTERVAL_MS - 1);
-    expect(writes).toHaveLength(9);
-    // Replies, which never wait, make this window busier still (4 writes in it)…
-    advance(1);
-    await turn(server, [['reply-1 ', false]]);
-    advance(1);
-    await turn(server, [['reply-2 ', false]]);
-    expect(writes).toHaveLength(11);
-    // …but a turn two windows or more after it started finds the server no longer busy, however busy that window was.
-    advance(2 * BUSY_WINDOW_MS);
-    await turn(server, [['after-a-pause-1 ', true]]);
-    advance(1);
-    await turn(server, [['after-a-pause-2 ', true]]);
-    expect(writes.slice(11)).toEqual([
-      { kind: '_write', chunks: ['after-a-pause-1 '] },
-      { kind: '_write', chunks: ['after-a-pause-2 '] },
-    ]);
-    expect(jest.getTimerCount()).toBe(0);
-    const all = `${warmUp}calm-1 calm-2 ${again}waits reply-1 reply-2 after-a-pause-1 after-a-pause-2 `;
-    expect(await pair.received(all)).toBe(all);
-  });
-
-  it('sends what waits with a write that may not wait (a graphql-ws message) at the end of its turn, in order, whichever came first in the turn', async () => {
-    const { server, writes } = pair;
-    const warmUp = await busy(server);
-    advance(10);
-    await turn(server, [['event-1 ', true]]);
-    expect(writes).toHaveLength(3);
-
-    // A later turn: a reply takes the waiting event with it.
-    advance(5);
-    await turn(server, [['reply-1 ', false]]);
-    expect(writes.slice(3)).toEqual([{ kind: '_writev', chunks: ['event-1 ', 'reply-1 '] }]);
-    expect(server.writableCorked).toBe(0);
-
-    // Just flushed: live writes would wait, but a reply first in the turn, or after them, sends them all.
-    advance(1);
-    await turn(server, [
-      ['reply-2 ', false],
-      ['event-2 ', true],
-    ]);
-    advance(1);
-    await turn(server, [
-      ['event-3 ', true],
-      ['event-4 ', true],
-      ['reply-3 ', false],
-    ]);
-    expect(writes.slice(4)).toEqual([
-      { kind: '_writev', chunks: ['reply-2 ', 'event-2 '] },
-      { kind: '_writev', chunks: ['event-3 ', 'event-4 ', 'reply-3 '] },
-    ]);
-
-    // The timer set for event-1 finds nothing left to send.
-    advance(INTERVAL_MS);
-    expect(writes).toHaveLength(6);
-    expect(jest.getTimerCount()).toBe(0);
-    const all = `${warmUp}event-1 reply-1 reply-2 event-2 event-3 event-4 reply-3 `;
-    expect(await pair.received(all)).toBe(all);
-  });
-
-  it('flush() uncorks at once; while busy, a live write after it in the same turn waits out the interval from that flush', async () => {
-    const { server, writes } = pair;
-    const warmUp = await busy(server);
-    advance(20);
-    coalescer.hold(server, true);
+    coalescer.hold(server);
     server.write('a ');
-    coalescer.hold(server, true);
+    coalescer.hold(server);
     server.write('b ');
     coalescer.flush(server);
-    expect(writes.slice(3)).toEqual([{ kind: '_writev', chunks: ['a ', 'b '] }]);
+    expect(writes).toEqual([{ kind: '_writev', chunks: ['a ', 'b '] }]);
     expect(server.writableCorked).toBe(0);
-
     // Flushing a socket that holds nothing does nothing.
     coalescer.flush(server);
     expect(server.writableCorked).toBe(0);
 
-    coalescer.hold(server, true);
+    coalescer.hold(server);
     server.write('c ');
-    await endOfTurn();
-    expect(writes).toHaveLength(4);
     expect(server.writableCorked).toBe(1);
-
-    // Due at the interval after the flush, not after the write before it (busy-3, 20 ms earlier).
-    advance(INTERVAL_MS - 1);
-    expect(writes).toHaveLength(4);
-    advance(1);
-    expect(writes.slice(4)).toEqual([{ kind: '_write', chunks: ['c '] }]);
-    expect(await pair.received(`${warmUp}a b c `)).toBe(`${warmUp}a b c `);
+    await endOfTurn();
+    expect(writes.slice(1)).toEqual([{ kind: '_write', chunks: ['c '] }]);
+    expect(server.writableCorked).toBe(0);
+    expect(await pair.received('a b c ')).toBe('a b c ');
   });
 
-  it('keeps a clock per socket: while busy, a quiet socket’s live write leaves at the end of the turn while a busy one’s waits', async () => {
-    const quiet = await loopbackPair();
+  it('uncorks every socket of the turn, each in its own write', async () => {
+    const other = await loopbackPair();
     try {
-      const warmUp = await busy(pair.server);
-      advance(1);
-      coalescer.hold(pair.server, true);
-      pair.server.write('busy-4 ');
-      coalescer.hold(quiet.server, true);
-      quiet.server.write('quiet-1 ');
+      coalescer.hold(pair.server);
+      pair.server.write('p1 ');
+      coalescer.hold(other.server);
+      other.server.write('o1 ');
+      coalescer.hold(pair.server);
+      pair.server.write('p2 ');
       await endOfTurn();
-      expect(quiet.writes).toEqual([{ kind: '_write', chunks: ['quiet-1 '] }]);
-      expect(pair.writes).toHaveLength(3);
-
-      advance(INTERVAL_MS - 1);
-      expect(pair.writes.slice(3)).toEqual([{ kind: '_write', chunks: ['busy-4 '] }]);
-      expect(quiet.writes).toHaveLength(1);
-      expect(await quiet.received('quiet-1 ')).toBe('quiet-1 ');
-      expect(await pair.received(`${warmUp}busy-4 `)).toBe(`${warmUp}busy-4 `);
+      expect(pair.writes).toEqual([{ kind: '_writev', chunks: ['p1 ', 'p2 '] }]);
+      expect(other.writes).toEqual([{ kind: '_write', chunks: ['o1 '] }]);
+      expect(await other.received('o1 ')).toBe('o1 ');
+      expect(await pair.received('p1 p2 ')).toBe('p1 p2 ');
     } finally {
-      await quiet.close();
+      await other.close();
+    }
+  });
+
+  it('lets a socket destroyed while corked go without an error, and keeps serving the others', async () => {
+    const other = await loopbackPair();
+    try {
+      coalescer.hold(pair.server);
+      pair.server.write('lost ');
+      pair.server.destroy();
+      coalescer.hold(other.server);
+      other.server.write('kept ');
+      await endOfTurn();
+      expect(other.writes).toEqual([{ kind: '_write', chunks: ['kept '] }]);
+      expect(await other.received('kept ')).toBe('kept ');
+    } finally {
+      await other.close();
     }
   });
 });
@@ -649,9 +494,6 @@ describe('write coalescing, on a real server', () => {
 
     const toSubscriber = writes.filter((write) => write.socket === server);
     expect(toSubscriber.map(({ kind, chunks }) => [kind, chunks.length])).toEqual([['_writev', 5]]);
-    // The default interval applies: the five leave at the end of their turn, or, were the server busy
-    // writing, when the interval since the warm-up's write is over. One write either way, as nothing
-    // else writes to this socket, so the test needs no `liveFlushIntervalMs: 0`.
     const frames = await readFrames(Buffer.concat(toSubscriber[0]?.chunks ?? []));
     const sent = frames.map(({ text }) => JSON.parse(text) as { type: string; payload: { data: { events: { cursor: string } } } });
     expect(sent.map(({ type }) => type)).toEqual(['next', 'next', 'next', 'next', 'next']);
