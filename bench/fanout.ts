@@ -12,14 +12,18 @@ import { formatNumber, formatRatio, median, rotate, table } from './harness';
  * one server while events are written at a fixed rate; delivery latency from commit to client, and
  * whether every subscriber got every event.
  *
- * Three processes, so nobody's CPU counts against anybody else's: the server under test (the real
+ * Separate processes, so nobody's CPU counts against anybody else's: the server under test (the real
  * service on a copy of the seeded DATA_DIR, fanoutServer.ts, which also writes the events: direct
- * appends through its store, one commit each), and two client processes (fanoutClients.ts) holding the
- * subscribers as raw `ws` sockets speaking graphql-ws. This process only coordinates.
+ * appends through its store, one commit each), and the client process(es) (fanoutClients.ts) holding
+ * the subscribers as raw `ws` sockets speaking graphql-ws. This process only coordinates.
  *
- * Contenders, alternating from round to round: 1,000 subscribers on the shared tail; 10 subscribers
- * (the same path with hardly any fan-out: the floor); 1,000 subscribers with a tail per subscriber (one
- * store subscription each, the design before the shared tail; `setFeedTailMode`).
+ * Contenders, alternating from round to round:
+ * - 1,000 subscribers at 200 events/s as the service runs (the target);
+ * - the same delivered as before: graphql-js executing every event per subscriber, graphql-ws writing
+ *   every message on its own (`subscriptionExecution: 'per-subscriber'`, `socketWrites: 'per-message'`);
+ * - 10 subscribers (the same path with hardly any fan-out: the floor);
+ * - 1,000 subscribers at 5 events/s;
+ * - optionally, a tail and delivery per subscriber (`setFeedTailMode`: the design before the shared tail).
  */
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
@@ -29,13 +33,18 @@ const RATE = Number(process.env['BENCH_FANOUT_RATE'] ?? 200);
 /** A rate the server keeps up with at full fan-out on the reference machine, to show latency within capacity. */
 const LOW_RATE = Number(process.env['BENCH_FANOUT_LOW_RATE'] ?? 5);
 const SECONDS = Number(process.env['BENCH_FANOUT_SECONDS'] ?? 10);
-const CLIENT_PROCESSES = Number(process.env['BENCH_FANOUT_CLIENT_PROCESSES'] ?? 2);
+/**
+ * One by default: on 2 cores the server and the clients then get a core each; with two client
+ * processes the three compete for two cores and the measured p99 about doubles.
+ */
+const CLIENT_PROCESSES = Number(process.env['BENCH_FANOUT_CLIENT_PROCESSES'] ?? 1);
 /** `0` leaves out the tail-per-subscriber contender (the slowest to run). */
 const WITH_OLD_DESIGN = process.env['BENCH_FANOUT_OLD'] !== '0';
 /** How long after the last write the clients wait for it before counting what is missing as lost. */
 const DRAIN_MS = Number(process.env['BENCH_FANOUT_DRAIN_SECONDS'] ?? 20) * 1000;
 const TARGET_P99_MS = 100;
 const PROFILE_DIR = process.env['BENCH_FANOUT_PROFILE'];
+const ONLY = process.env['BENCH_FANOUT_ONLY'];
 
 interface Contender {
   readonly name: string;
@@ -43,6 +52,8 @@ interface Contender {
   /** Events written per second. */
   readonly rate: number;
   readonly tail: FeedTailMode;
+  /** 'shared': each event executed once per query shape, writes coalesced per turn (the service); 'per-subscriber': as before. */
+  readonly delivery: 'shared' | 'per-subscriber';
 }
 
 interface RoundResult {
@@ -60,6 +71,10 @@ interface RoundResult {
   readonly max: number;
   /** Server CPU from the first write until every subscriber had the last event (or was closed). */
   readonly cpuSeconds: number;
+  /** Of which in the kernel. */
+  readonly systemSeconds: number;
+  /** The client processes' CPU over the same span, all together. */
+  readonly clientCpuSeconds: number;
   readonly loopDelayP99: number;
 }
 
@@ -110,7 +125,13 @@ async function runRound(contender: Contender): Promise<RoundResult> {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       // BENCH_FANOUT_PROFILE=<dir>: a CPU profile of the server (open it in Chrome's DevTools).
       ...(PROFILE_DIR ? { execArgv: ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] } : {}),
-      env: { ...process.env, FANOUT_DATA_DIR: seeded.dataDir, FANOUT_ACCOUNT_ID: seeded.accountId, FANOUT_TAIL: contender.tail },
+      env: {
+        ...process.env,
+        FANOUT_DATA_DIR: seeded.dataDir,
+        FANOUT_ACCOUNT_ID: seeded.accountId,
+        FANOUT_TAIL: contender.tail,
+        FANOUT_DELIVERY: contender.delivery,
+      },
     });
     children.push(server);
     const listening = await nextMessage<ServerReport, 'listening'>(server, 'listening');
@@ -136,6 +157,7 @@ async function runRound(contender: Contender): Promise<RoundResult> {
     server.send({ kind: 'warmup', everyMs: 20 } satisfies ServerRequest);
     await Promise.all(warm);
 
+    for (const client of clients) client.send({ kind: 'run' } satisfies ClientsRequest);
     const ran = nextMessage<ServerReport, 'ran'>(server, 'ran');
     server.send({ kind: 'run', rate: contender.rate, seconds: SECONDS } satisfies ServerRequest);
     const run = await ran;
@@ -144,7 +166,7 @@ async function runRound(contender: Contender): Promise<RoundResult> {
     const reports = await Promise.all(collected);
     const usage = nextMessage<ServerReport, 'usage'>(server, 'usage');
     server.send({ kind: 'usage' } satisfies ServerRequest);
-    const { cpuSeconds, eventLoopDelayP99Ms } = await usage;
+    const { cpuSeconds, systemSeconds, eventLoopDelayP99Ms } = await usage;
 
     const histogram = new Map<number, number>();
     const closes: Record<string, number> = {};
@@ -169,6 +191,8 @@ async function runRound(contender: Contender): Promise<RoundResult> {
       p99: percentile(histogram, 0.99),
       max: percentile(histogram, 1),
       cpuSeconds,
+      systemSeconds,
+      clientCpuSeconds: reports.reduce((sum, r) => sum + r.cpuSeconds, 0),
       loopDelayP99: eventLoopDelayP99Ms,
     };
   } finally {
@@ -179,35 +203,46 @@ async function runRound(contender: Contender): Promise<RoundResult> {
 
 export async function fanoutBenchmark(): Promise<string> {
   const many = SUBSCRIBERS.toLocaleString('en-US');
-  const contenders: Contender[] = [
-    { name: `${many} subscribers, ${RATE}/s, shared tail`, subscribers: SUBSCRIBERS, rate: RATE, tail: 'shared' },
-    { name: `${FEW} subscribers, ${RATE}/s, shared tail`, subscribers: FEW, rate: RATE, tail: 'shared' },
-    { name: `${many} subscribers, ${LOW_RATE}/s, shared tail`, subscribers: SUBSCRIBERS, rate: LOW_RATE, tail: 'shared' },
+  const all: Contender[] = [
+    { name: `${many} subscribers, ${RATE}/s`, subscribers: SUBSCRIBERS, rate: RATE, tail: 'shared', delivery: 'shared' },
+    {
+      name: `${many} subscribers, ${RATE}/s, per-subscriber delivery`,
+      subscribers: SUBSCRIBERS,
+      rate: RATE,
+      tail: 'shared',
+      delivery: 'per-subscriber',
+    },
+    { name: `${FEW} subscribers, ${RATE}/s`, subscribers: FEW, rate: RATE, tail: 'shared', delivery: 'shared' },
+    { name: `${many} subscribers, ${LOW_RATE}/s`, subscribers: SUBSCRIBERS, rate: LOW_RATE, tail: 'shared', delivery: 'shared' },
     ...(WITH_OLD_DESIGN
       ? [
           {
-            name: `${many} subscribers, ${RATE}/s, tail per subscriber`,
+            name: `${many} subscribers, ${RATE}/s, tail and delivery per subscriber`,
             subscribers: SUBSCRIBERS,
             rate: RATE,
             tail: 'per-subscriber' as const,
+            delivery: 'per-subscriber' as const,
           },
         ]
       : []),
   ];
+  // BENCH_FANOUT_ONLY=<text>: only the contenders whose name contains it (the first one is always kept: the target).
+  const contenders = ONLY === undefined ? all : all.filter((c, i) => i === 0 || c.name.includes(ONLY));
   const results = new Map<string, RoundResult[]>(contenders.map((c) => [c.name, []]));
   for (let round = 0; round < ROUNDS; round++) {
     for (const contender of rotate(contenders, round)) {
       process.stderr.write(`  round ${round + 1}/${ROUNDS}: ${contender.name}\n`);
       const r = await runRound(contender);
       process.stderr.write(
-        `    p50 ${r.p50} ms, p99 ${r.p99} ms, ${r.received}/${r.expected} delivered, ${r.lost} lost, ${r.late} late, ${JSON.stringify(r.closes)} closed, server CPU ${r.cpuSeconds.toFixed(1)} s\n`,
+        `    p50 ${r.p50} ms, p99 ${r.p99} ms, ${r.received}/${r.expected} delivered, ${r.lost} lost, ${r.late} late, ${JSON.stringify(r.closes)} closed, server CPU ${r.cpuSeconds.toFixed(1)} s (${r.systemSeconds.toFixed(1)} s in the kernel), clients' CPU ${r.clientCpuSeconds.toFixed(1)} s\n`,
       );
       results.get(contender.name)?.push(r);
     }
   }
   const med = (name: string, pick: (r: RoundResult) => number): number => median((results.get(name) ?? []).map(pick));
   const sum = (name: string, pick: (r: RoundResult) => number): number => (results.get(name) ?? []).reduce((a, r) => a + pick(r), 0);
-  const few = contenders[1] as Contender;
+  // The baseline: the same load delivered as before (per-subscriber execution, a write per message).
+  const before = contenders.find((c) => c.delivery === 'per-subscriber' && c.tail === 'shared') ?? (contenders[0] as Contender);
   const rows = contenders.map((c) => {
     const closes: Record<string, number> = {};
     for (const r of results.get(c.name) ?? []) for (const [code, n] of Object.entries(r.closes)) closes[code] = (closes[code] ?? 0) + n;
@@ -228,8 +263,13 @@ export async function fanoutBenchmark(): Promise<string> {
       formatNumber(med(c.name, (r) => r.p99)),
       formatNumber(med(c.name, (r) => r.max)),
       formatNumber(med(c.name, (r) => (r.cpuSeconds * 1e6) / Math.max(1, r.received))),
+      formatNumber(med(c.name, (r) => (r.clientCpuSeconds * 1e6) / Math.max(1, r.received))),
       formatNumber(med(c.name, (r) => r.loopDelayP99)),
-      formatRatio(med(c.name, (r) => r.p99) / med(few.name, (r) => r.p99)),
+      formatRatio(med(c.name, (r) => r.p99) / med(before.name, (r) => r.p99)),
+      formatRatio(
+        med(c.name, (r) => (r.cpuSeconds * 1e6) / Math.max(1, r.received)) /
+          med(before.name, (r) => (r.cpuSeconds * 1e6) / Math.max(1, r.received)),
+      ),
     ];
   });
   const best = med(contenders[0]?.name ?? '', (r) => r.p99);
@@ -250,8 +290,10 @@ export async function fanoutBenchmark(): Promise<string> {
         'p99 ms',
         'max ms',
         'CPU µs/delivery',
+        'client CPU µs/msg',
         'loop p99 ms',
-        'p99 vs few',
+        'p99 vs before',
+        'CPU vs before',
       ],
       rows,
     ),

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 
 /*
@@ -15,7 +16,9 @@ import WebSocket from 'ws';
 
 export type ClientsRequest =
   | { readonly kind: 'connect'; readonly url: string; readonly token: string; readonly count: number; readonly after: string }
-  | { readonly kind: 'collect'; readonly expected: number; readonly waitMs: number };
+  | { readonly kind: 'collect'; readonly expected: number; readonly waitMs: number }
+  /** The measured run begins: CPU is counted from here. */
+  | { readonly kind: 'run' };
 
 export type ClientsReport =
   | { readonly kind: 'connected' }
@@ -35,6 +38,8 @@ export type ClientsReport =
       readonly missedByClosed: number;
       /** Sockets the server closed (code → how many). */
       readonly closes: Readonly<Record<string, number>>;
+      /** CPU this client process used from the run's start until the collection ended, in seconds. */
+      readonly cpuSeconds: number;
       /** Latency histogram, [milliseconds, count] pairs. */
       readonly histogram: ReadonlyArray<readonly [number, number]>;
     };
@@ -57,20 +62,37 @@ interface Subscriber {
 
 const histogram = new Uint32Array(MAX_LATENCY_MS + 1);
 const subscribers: Subscriber[] = [];
+let runCpu = process.cpuUsage();
 let onChange: (() => void) | undefined;
 
 const send = (report: ClientsReport): void => {
   process.send?.(report);
 };
 
-/** `"seq":<int>` and `"occurredAt":"<iso>"` from a `next` message, without parsing the whole JSON. */
-function readEvent(text: string): { seq: number; occurredAt: number } | undefined {
-  const seqAt = text.indexOf('"seq":');
-  const occurredAt = text.indexOf('"occurredAt":"');
+const NEXT = Buffer.from('"type":"next"');
+const SEQ = Buffer.from('"seq":');
+const OCCURRED_AT = Buffer.from('"occurredAt":"');
+const QUOTE = 0x22;
+const MINUS = 0x2d;
+
+/**
+ * `"seq":<int>` and `"occurredAt":"<iso>"` from a `next` message, read from its bytes without decoding
+ * or parsing the whole message: the clients share the server's two cores, so they stay light.
+ */
+function readEvent(data: Buffer): { seq: number; occurredAt: number } | undefined {
+  const seqAt = data.indexOf(SEQ);
+  const occurredAt = data.indexOf(OCCURRED_AT);
   if (seqAt < 0 || occurredAt < 0) return undefined;
-  const seq = Number.parseInt(text.slice(seqAt + 6, seqAt + 20), 10);
-  const start = occurredAt + 14;
-  return { seq, occurredAt: Date.parse(text.slice(start, text.indexOf('"', start))) };
+  let at = seqAt + SEQ.length;
+  const negative = data[at] === MINUS;
+  if (negative) at += 1;
+  let seq = 0;
+  for (let digit = (data[at] ?? 0) - 0x30; digit >= 0 && digit <= 9; digit = (data[at] ?? 0) - 0x30) {
+    seq = seq * 10 + digit;
+    at += 1;
+  }
+  const start = occurredAt + OCCURRED_AT.length;
+  return { seq: negative ? -seq : seq, occurredAt: Date.parse(data.toString('latin1', start, data.indexOf(QUOTE, start))) };
 }
 
 function connect(url: string, token: string, after: string): Promise<Subscriber> {
@@ -84,10 +106,9 @@ function connect(url: string, token: string, after: string): Promise<Subscriber>
       onChange?.();
     });
     socket.on('message', (data: Buffer) => {
-      const text = data.toString('utf8');
-      if (text.includes('"type":"next"')) {
-        const event = readEvent(text);
-        if (!event) throw new Error(`unexpected message: ${text.slice(0, 300)}`);
+      if (data.indexOf(NEXT) >= 0) {
+        const event = readEvent(data);
+        if (!event) throw new Error(`unexpected message: ${data.toString('utf8', 0, 300)}`);
         if (event.seq === 0) {
           if (!subscriber.warm) {
             subscriber.warm = true;
@@ -107,8 +128,12 @@ function connect(url: string, token: string, after: string): Promise<Subscriber>
             subscriber.next = event.seq + 1;
           }
         }
-      } else if (text.includes('"type":"connection_ack"')) {
-        socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: QUERY, variables: { after } } }));
+        return;
+      }
+      const text = data.toString('utf8');
+      if (text.includes('"type":"connection_ack"')) {
+        // An id of its own, as graphql-ws's client makes (a UUID): no two subscribers' frames are alike.
+        socket.send(JSON.stringify({ id: randomUUID(), type: 'subscribe', payload: { query: QUERY, variables: { after } } }));
         resolve(subscriber);
       } else if (text.includes('"type":"ping"')) {
         socket.send('{"type":"pong"}');
@@ -149,6 +174,8 @@ process.on('message', (request: ClientsRequest) => {
       send({ kind: 'connected' });
       await until(() => subscribers.every((s) => s.warm || s.closedWith !== undefined), 60_000);
       send({ kind: 'warm' });
+    } else if (request.kind === 'run') {
+      runCpu = process.cpuUsage();
     } else {
       await until(() => subscribers.every((s) => s.ended || s.closedWith !== undefined), request.waitMs);
       const closes: Record<string, number> = {};
@@ -166,6 +193,7 @@ process.on('message', (request: ClientsRequest) => {
         late: subscribers.reduce((sum, s) => sum + (s.closedWith === undefined ? request.expected - (s.next - 1) : 0), 0),
         missedByClosed: subscribers.reduce((sum, s) => sum + (s.closedWith === undefined ? 0 : request.expected - (s.next - 1)), 0),
         closes,
+        cpuSeconds: ((used) => (used.user + used.system) / 1e6)(process.cpuUsage(runCpu)),
         histogram: pairs,
       });
       for (const { socket } of subscribers) socket.terminate();

@@ -33,11 +33,19 @@ export type ServerReport =
       readonly written: number;
       readonly seconds: number;
     }
-  | { readonly kind: 'usage'; readonly cpuSeconds: number; readonly eventLoopDelayP99Ms: number };
+  | {
+      readonly kind: 'usage';
+      readonly cpuSeconds: number;
+      /** Of which in the kernel (system calls: socket writes, fsync). */
+      readonly systemSeconds: number;
+      readonly eventLoopDelayP99Ms: number;
+    };
 
 const dataDir = process.env['FANOUT_DATA_DIR'] as string;
 const accountId = process.env['FANOUT_ACCOUNT_ID'] as string;
 const mode = (process.env['FANOUT_TAIL'] ?? 'shared') as FeedTailMode;
+/** 'per-subscriber': every event executed per subscriber and written per message, as before the shared delivery. */
+const perSubscriber = process.env['FANOUT_DELIVERY'] === 'per-subscriber';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 const send = (report: ServerReport): void => {
@@ -48,7 +56,11 @@ async function main(): Promise<void> {
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent', RATE_LIMIT_MUTATIONS_PER_MINUTE: '0' });
   const services = await openServices(config, createLogger('silent'));
   setFeedTailMode(services.store, mode);
-  const http = await startHttpServer(services);
+  const http = await startHttpServer(
+    services,
+    undefined,
+    perSubscriber ? { subscriptionExecution: 'per-subscriber', socketWrites: 'per-message' } : {},
+  );
   const { store } = services;
   const head = await store.headPosition();
   if (!head) throw new Error('the seeded log is empty');
@@ -98,7 +110,12 @@ async function main(): Promise<void> {
       } else if (request.kind === 'usage') {
         const used = process.cpuUsage(runCpu);
         delay.disable();
-        send({ kind: 'usage', cpuSeconds: (used.user + used.system) / 1e6, eventLoopDelayP99Ms: delay.percentile(99) / 1e6 });
+        send({
+          kind: 'usage',
+          cpuSeconds: (used.user + used.system) / 1e6,
+          systemSeconds: used.system / 1e6,
+          eventLoopDelayP99Ms: delay.percentile(99) / 1e6,
+        });
       } else {
         warming = false;
         await http.stop();
