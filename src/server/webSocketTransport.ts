@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { CloseCode, makeServer, type ServerOptions } from 'graphql-ws';
 import type { WebSocket, WebSocketServer } from 'ws';
+import type { DirectDelivery } from '../graphql/context';
 import type { Logger } from '../logger';
 
 /*
@@ -33,17 +34,13 @@ export interface SocketExtra {
   readonly direct?: DirectWrites;
 }
 
-/** Protocol messages written straight to one socket, with the same coalescing and back-pressure as graphql-ws's own. */
-export interface DirectWrites {
-  /**
-   * Queues one text message made of `head`, `body` and `tail` (UTF-8), framed here in one buffer: a
-   * body shared by many sockets is encoded once. False once the socket holds SEND_HIGH_WATER_MARK unsent
-   * bytes or more, or is closed (then nothing was written).
-   */
-  write(head: Buffer, body: Buffer, tail: Buffer): boolean;
-  /** Calls `resume` once the socket has room again (soon, if it has room now); never if it closes first. */
-  whenWritable(resume: () => void): void;
-}
+/**
+ * Protocol messages written straight to one socket, with the same coalescing and back-pressure as
+ * graphql-ws's own: what an operation's `DirectDelivery` needs, less its operation id. `write` frames
+ * head + body + tail as one text message in one buffer (`textFrame`), so a body shared by many
+ * sockets is encoded once; it returns false, having written nothing, on a closed socket.
+ */
+export type DirectWrites = Omit<DirectDelivery, 'operationId'>;
 
 /**
  * An unmasked text frame (RFC 6455 §5.2: a server's frames are never masked) holding `parts` in order.
