@@ -399,8 +399,7 @@ class FeedStream implements FeedSubscription, TailMember {
     while (this.sink === sink && this.state === 'open') {
       const event = this.queue.shift();
       if (event === undefined) break;
-      this.lastTaken = event.cursor;
-      if (!sink.take(event)) this.sink = undefined;
+      this.handTo(sink, event);
     }
     if (this.queue.length === 0) this.wake();
     if (this.state === 'open') return;
@@ -413,6 +412,12 @@ class FeedStream implements FeedSubscription, TailMember {
 
   sent(cursor: string): void {
     this.lastSent = cursor;
+  }
+
+  /** One event to the sink; a sink that asks for no more is let go (`push` takes it back). */
+  private handTo(sink: FeedSink, event: RecordedEvent): void {
+    this.lastTaken = event.cursor;
+    if (!sink.take(event)) this.sink = undefined;
   }
 
   return(): Promise<IteratorResult<RecordedEvent>> {
@@ -544,8 +549,7 @@ class FeedStream implements FeedSubscription, TailMember {
     }
     const sink = this.sink;
     if (sink && this.queue.length === 0) {
-      this.lastTaken = event.cursor;
-      if (!sink.take(event)) this.sink = undefined;
+      this.handTo(sink, event);
       return;
     }
     this.queue.push(event);
